@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginAsync,
+} from 'fastify';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import { registerErrorHandling } from './http/error-handler.js';
+import { registerHealth } from './http/health.js';
+import { registerMetrics } from './http/metrics.js';
+import { validatorCompiler } from './http/validation.js';
+import { Lifecycle } from './lifecycle.js';
+
+export interface ServiceAppOptions {
+  config: Pick<Config, 'service' | 'bodyLimitBytes' | 'gitCommit'>;
+  db: Database;
+  logger: FastifyBaseLogger;
+  description: string;
+  /** The service's own routes, registered after the shared plugins. */
+  routes: FastifyPluginAsync<{ db: Database }>;
+  lifecycle?: Lifecycle;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Builds the Fastify app both services share: errors, validation, health, metrics, OpenAPI. */
+export async function createServiceApp(options: ServiceAppOptions): Promise<FastifyInstance> {
+  const { config, db, logger } = options;
+  const lifecycle = options.lifecycle ?? new Lifecycle();
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: config.bodyLimitBytes,
+    // Keep a caller's request id when it is sane, so one id follows a request across services.
+    requestIdHeader: 'x-request-id',
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    // A slow or stalled client cannot hold a socket and its memory for long.
+    requestTimeout: 30_000,
+    connectionTimeout: 60_000,
+    routerOptions: { maxParamLength: 200 },
+    return503OnClosing: true,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.decorate('lifecycle', lifecycle);
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  registerErrorHandling(app);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: `${config.service.name} API`,
+        version: config.service.version,
+        description: options.description,
+      },
+    },
+  });
+  registerHealth(app, db, lifecycle, {
+    service: config.service.name,
+    version: config.service.version,
+    commit: config.gitCommit,
+  });
+  registerMetrics(app, db, config.service.name);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(options.routes, { db });
+  return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    lifecycle: Lifecycle;
+  }
+}

@@ -1,0 +1,107 @@
+import { Ajv } from 'ajv';
+import Type, { type Static } from 'typebox';
+
+// The one place that reads process.env. Every variable is listed here with its default, so the
+// README's configuration table and this schema describe the same thing.
+const ConfigSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+  HOST: Type.String({ minLength: 1, default: '0.0.0.0' }),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://' })),
+  DATA_DIR: Type.Optional(Type.String({ minLength: 1 })),
+  DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  DB_STATEMENT_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5000 }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+  DRAIN_DELAY_MS: Type.Integer({ minimum: 0, maximum: 300_000, default: 5000 }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 300_000, default: 10_000 }),
+  MIGRATE_ON_START: Type.Boolean({ default: true }),
+  DEMO_DATA: Type.Union([Type.Literal('auto'), Type.Literal('true'), Type.Literal('false')], {
+    default: 'auto',
+  }),
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 10_485_760, default: 65_536 }),
+  APP_VERSION: Type.Optional(Type.String({ minLength: 1 })),
+  GIT_COMMIT: Type.String({ minLength: 1, default: 'unknown' }),
+});
+
+type RawConfig = Static<typeof ConfigSchema>;
+
+const hints: Record<string, string> = {
+  PORT: 'a port number such as 8080 (0 picks a free port)',
+  DATABASE_URL: 'a URL like postgres://user:password@host:5432/db, or unset it to use the embedded database',
+  LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
+  DEMO_DATA: 'auto, true or false',
+  MIGRATE_ON_START: 'true or false',
+};
+
+export interface ServiceIdentity {
+  /** Service name: also its PostgreSQL schema and its default PGlite directory. */
+  name: string;
+  version: string;
+}
+
+export interface Config {
+  service: ServiceIdentity;
+  port: number;
+  host: string;
+  database:
+    | { kind: 'postgres'; url: string; poolMax: number; statementTimeoutMs: number }
+    | { kind: 'pglite'; dataDir: string };
+  logLevel: string;
+  drainDelayMs: number;
+  shutdownTimeoutMs: number;
+  migrateOnStart: boolean;
+  seedDemoData: boolean;
+  bodyLimitBytes: number;
+  gitCommit: string;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true });
+const validate = ajv.compile<RawConfig>(ConfigSchema);
+
+/** Reads and validates the environment once; a bad variable fails start-up with its name and the fix. */
+export function loadConfig(
+  service: ServiceIdentity,
+  env: Record<string, string | undefined> = process.env,
+): Readonly<Config> {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') raw[key] = value;
+  }
+  if (!validate(raw)) {
+    const problems = (validate.errors ?? []).map((e) => {
+      const key = e.instancePath.slice(1) || String(e.params['missingProperty'] ?? '');
+      const shown = key === 'DATABASE_URL' ? '(hidden)' : JSON.stringify(env[key]);
+      return `${key}=${shown} ${e.message ?? 'is invalid'}; set it to ${hints[key] ?? 'a valid value'}`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${[...new Set(problems)].join('\n  ')}`);
+  }
+  const c = raw as RawConfig;
+  const database: Config['database'] = c.DATABASE_URL
+    ? {
+        kind: 'postgres',
+        url: c.DATABASE_URL,
+        poolMax: c.DB_POOL_MAX,
+        statementTimeoutMs: c.DB_STATEMENT_TIMEOUT_MS,
+      }
+    : { kind: 'pglite', dataDir: c.DATA_DIR ?? `.data/${service.name}` };
+  return Object.freeze({
+    service: { name: service.name, version: c.APP_VERSION ?? service.version },
+    port: c.PORT,
+    host: c.HOST,
+    database,
+    logLevel: c.LOG_LEVEL,
+    drainDelayMs: c.DRAIN_DELAY_MS,
+    shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+    migrateOnStart: c.MIGRATE_ON_START,
+    seedDemoData: c.DEMO_DATA === 'true' || (c.DEMO_DATA === 'auto' && database.kind === 'pglite'),
+    bodyLimitBytes: c.BODY_LIMIT_BYTES,
+    gitCommit: c.GIT_COMMIT,
+  });
+}

@@ -1,0 +1,29 @@
+import type { FastifyInstance } from 'fastify';
+import type { Database } from '../db/database.js';
+import type { Lifecycle } from '../lifecycle.js';
+
+const PING_TIMEOUT_MS = 1000;
+
+/** podinfo-style probes: /livez never looks at dependencies, /readyz does. */
+export function registerHealth(
+  app: FastifyInstance,
+  db: Database,
+  lifecycle: Lifecycle,
+  version: { service: string; version: string; commit: string },
+) {
+  const hidden = { schema: { hide: true } };
+  app.get('/livez', hidden, async () => ({ status: 'ok' }));
+
+  app.get('/readyz', hidden, async (_request, reply) => {
+    if (lifecycle.draining) return reply.status(503).send({ status: 'draining' });
+    try {
+      await db.ping(PING_TIMEOUT_MS);
+      return { status: 'ready' };
+    } catch {
+      reply.header('retry-after', '2');
+      return reply.status(503).send({ status: 'database unavailable' });
+    }
+  });
+
+  app.get('/version', hidden, async () => version);
+}

@@ -1,0 +1,26 @@
+export { createServiceApp, type ServiceAppOptions } from './app.js';
+export { loadConfig, ConfigError, type Config, type ServiceIdentity } from './config.js';
+export {
+  constraintName,
+  isDatabaseUnavailable,
+  sqlState,
+  type Database,
+  type Queryable,
+  type QueryResult,
+} from './db/database.js';
+export { migrate } from './db/migrate.js';
+export { openPGlite } from './db/pglite.js';
+export { openPostgres } from './db/postgres.js';
+export { encodeCursor, decodeCursor } from './http/cursor.js';
+export { etagOf, expectedVersion } from './http/etag.js';
+export {
+  HttpProblem,
+  conflict,
+  invalid,
+  notFound,
+  preconditionFailed,
+  type ProblemDetails,
+} from './http/problems.js';
+export { Cursor, IfMatchHeaders, Limit, ProblemSchema, Uuid, problems } from './http/schemas.js';
+export { Lifecycle } from './lifecycle.js';
+export { main, type ServiceDefinition } from './server.js';

@@ -1,0 +1,133 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { ConfigError, loadConfig, type Config, type ServiceIdentity } from './config.js';
+import { isDatabaseUnavailable, type Database } from './db/database.js';
+import { migrate } from './db/migrate.js';
+import { openDatabase } from './db/open.js';
+import { Lifecycle } from './lifecycle.js';
+
+export interface ServiceDefinition {
+  identity: ServiceIdentity;
+  /** Folder of numbered .sql files. */
+  migrationsDir: string;
+  buildApp(deps: {
+    config: Readonly<Config>;
+    db: Database;
+    logger: Logger;
+    lifecycle: Lifecycle;
+  }): Promise<FastifyInstance>;
+  /** Fills an empty database with deterministic data for `users` users; returns rows added. */
+  seed(db: Database, users: number): Promise<number>;
+}
+
+const DEMO_USERS = 300;
+const EX_USAGE = 64;
+const EX_CONFIG = 78;
+
+function createLogger(config: Readonly<Config>): Logger {
+  return pino({
+    level: config.logLevel,
+    base: { service: config.service.name, version: config.service.version },
+    redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.DATABASE_URL'],
+  });
+}
+
+/** Migrates, retrying while the database is still coming up (pods often start before it). */
+async function migrateWithRetry(db: Database, def: ServiceDefinition, logger: Logger) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { applied } = await migrate(db, def.identity.name, def.migrationsDir);
+      logger.info({ applied }, applied.length ? 'migrations applied' : 'schema up to date');
+      return;
+    } catch (err) {
+      if (!isDatabaseUnavailable(err)) throw err;
+      const wait = Math.min(5000, 250 * 2 ** attempt);
+      logger.warn({ err: (err as Error).message, retryInMs: wait }, 'database not reachable yet');
+      await sleep(wait);
+    }
+  }
+}
+
+/**
+ * The process around an app: `server.js` serves, `server.js migrate` migrates and exits,
+ * `server.js seed <users>` loads a data set of that size (10 shifts per user) and exits.
+ */
+export async function main(def: ServiceDefinition, argv = process.argv.slice(2)): Promise<void> {
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig(def.identity);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${def.identity.name}: ${err.message}\n`);
+    process.exit(EX_CONFIG);
+  }
+  const logger = createLogger(config);
+  process.on('unhandledRejection', (err) => {
+    logger.fatal({ err }, 'unhandled promise rejection');
+    process.exit(1);
+  });
+
+  const [command = 'serve', arg] = argv;
+  if (!['serve', 'migrate', 'seed'].includes(command)) {
+    process.stderr.write(`usage: server.js [serve | migrate | seed <users>]\n`);
+    process.exit(EX_USAGE);
+  }
+  const db = await openDatabase(config, logger);
+  if (config.migrateOnStart || command !== 'serve') await migrateWithRetry(db, def, logger);
+
+  if (command === 'migrate') {
+    await db.close();
+    return;
+  }
+  if (command === 'seed') {
+    const users = Number(arg ?? DEMO_USERS);
+    if (!Number.isInteger(users) || users < 1) {
+      process.stderr.write(`seed: <users> must be a positive integer, got ${arg}\n`);
+      process.exit(EX_USAGE);
+    }
+    const added = await def.seed(db, users);
+    logger.info({ added }, added ? 'seeded' : 'database not empty; nothing seeded');
+    await db.close();
+    return;
+  }
+  if (config.seedDemoData) {
+    const added = await def.seed(db, DEMO_USERS);
+    if (added) logger.info({ added }, 'demo data loaded');
+  }
+  await serve(def, config, db, logger);
+}
+
+async function serve(def: ServiceDefinition, config: Readonly<Config>, db: Database, logger: Logger) {
+  const lifecycle = new Lifecycle();
+  const app = await def.buildApp({ config, db, logger, lifecycle });
+  await app.listen({ port: config.port, host: config.host });
+
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(130);
+    }
+    stopping = true;
+    void shutdown(signal);
+  };
+  // Order (podinfo): unready at once, let endpoints notice, stop accepting, finish in-flight
+  // requests, close the pool, exit 0.
+  const shutdown = async (signal: NodeJS.Signals) => {
+    logger.info({ signal, drainDelayMs: config.drainDelayMs }, 'shutting down: draining');
+    lifecycle.startDraining();
+    await sleep(config.drainDelayMs);
+    const forced = setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'in-flight requests did not finish in time');
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    await app.close();
+    await db.close();
+    clearTimeout(forced);
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// `npm start`: both APIs on the embedded database with demo data, for a laptop. Each service is
+// its own process, exactly as in a cluster; this only starts them, waits until both are ready,
+// prints where they are, and passes Ctrl-C on.
+import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const services = [
+  { name: 'users', port: process.env.USERS_PORT ?? '8081' },
+  { name: 'shifts', port: process.env.SHIFTS_PORT ?? '8082' },
+];
+
+const children = services.map(({ name, port }) =>
+  spawn(process.execPath, [`services/${name}/dist/server.js`], {
+    stdio: 'inherit',
+    env: {
+      // No load balancer in front on a laptop, so nothing to drain from.
+      DRAIN_DELAY_MS: '0',
+      ...process.env,
+      PORT: port,
+    },
+  }),
+);
+
+let exiting = false;
+for (const [i, child] of children.entries()) {
+  child.on('exit', (code, signal) => {
+    if (!exiting) {
+      console.error(`${services[i].name} exited (${signal ?? code}); stopping the other service`);
+      exiting = true;
+      for (const c of children) c.kill('SIGTERM');
+    }
+    if (children.every((c) => c.exitCode !== null || c.signalCode !== null)) process.exit(code ?? 1);
+  });
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    exiting = true;
+    for (const c of children) c.kill(signal);
+  });
+}
+
+async function ready(port) {
+  for (;;) {
+    try {
+      if ((await fetch(`http://localhost:${port}/readyz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(250);
+  }
+}
+
+await Promise.all(services.map((s) => ready(s.port)));
+console.log(`
+  users  API: http://localhost:${services[0].port}/v1/users   (OpenAPI: /openapi.json)
+  shifts API: http://localhost:${services[1].port}/v1/shifts  (OpenAPI: /openapi.json)
+  Ctrl-C stops both.
+`);
