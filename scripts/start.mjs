@@ -30,7 +30,8 @@ for (const [i, child] of children.entries()) {
       exiting = true;
       for (const c of children) c.kill('SIGTERM');
     }
-    if (children.every((c) => c.exitCode !== null || c.signalCode !== null)) process.exit(code ?? 1);
+    if (children.every((c) => c.exitCode !== null || c.signalCode !== null))
+      process.exit(code ?? 1);
   });
 }
 for (const signal of ['SIGINT', 'SIGTERM']) {

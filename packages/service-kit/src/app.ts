@@ -13,8 +13,11 @@ import { registerMetrics } from './http/metrics.js';
 import { validatorCompiler } from './http/validation.js';
 import { Lifecycle } from './lifecycle.js';
 
+/** What the app itself reads from the configuration; the rest belongs to the process. */
+export type AppConfig = Pick<Config, 'service' | 'bodyLimitBytes' | 'gitCommit'>;
+
 export interface ServiceAppOptions {
-  config: Pick<Config, 'service' | 'bodyLimitBytes' | 'gitCommit'>;
+  config: AppConfig;
   db: Database;
   logger: FastifyBaseLogger;
   description: string;
@@ -45,6 +48,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
     return503OnClosing: true,
   });
   app.setValidatorCompiler(validatorCompiler);
+  // JSON only: any other body type is a 415, not a string that fails validation later.
+  app.removeContentTypeParser('text/plain');
   app.decorate('lifecycle', lifecycle);
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -29,7 +29,8 @@ type RawConfig = Static<typeof ConfigSchema>;
 
 const hints: Record<string, string> = {
   PORT: 'a port number such as 8080 (0 picks a free port)',
-  DATABASE_URL: 'a URL like postgres://user:password@host:5432/db, or unset it to use the embedded database',
+  DATABASE_URL:
+    'a URL like postgres://user:password@host:5432/db, or unset it to use the embedded database',
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
   DEMO_DATA: 'auto, true or false',
   MIGRATE_ON_START: 'true or false',

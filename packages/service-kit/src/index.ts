@@ -1,4 +1,4 @@
-export { createServiceApp, type ServiceAppOptions } from './app.js';
+export { createServiceApp, type AppConfig, type ServiceAppOptions } from './app.js';
 export { loadConfig, ConfigError, type Config, type ServiceIdentity } from './config.js';
 export {
   constraintName,

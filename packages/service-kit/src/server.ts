@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
+import type { AppConfig } from './app.js';
 import { ConfigError, loadConfig, type Config, type ServiceIdentity } from './config.js';
 import { isDatabaseUnavailable, type Database } from './db/database.js';
 import { migrate } from './db/migrate.js';
@@ -12,9 +13,9 @@ export interface ServiceDefinition {
   /** Folder of numbered .sql files. */
   migrationsDir: string;
   buildApp(deps: {
-    config: Readonly<Config>;
+    config: AppConfig;
     db: Database;
-    logger: Logger;
+    logger: FastifyBaseLogger;
     lifecycle: Lifecycle;
   }): Promise<FastifyInstance>;
   /** Fills an empty database with deterministic data for `users` users; returns rows added. */
@@ -98,7 +99,12 @@ export async function main(def: ServiceDefinition, argv = process.argv.slice(2))
   await serve(def, config, db, logger);
 }
 
-async function serve(def: ServiceDefinition, config: Readonly<Config>, db: Database, logger: Logger) {
+async function serve(
+  def: ServiceDefinition,
+  config: Readonly<Config>,
+  db: Database,
+  logger: Logger,
+) {
   const lifecycle = new Lifecycle();
   const app = await def.buildApp({ config, db, logger, lifecycle });
   await app.listen({ port: config.port, host: config.host });
@@ -119,7 +125,10 @@ async function serve(def: ServiceDefinition, config: Readonly<Config>, db: Datab
     lifecycle.startDraining();
     await sleep(config.drainDelayMs);
     const forced = setTimeout(() => {
-      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'in-flight requests did not finish in time');
+      logger.error(
+        { timeoutMs: config.shutdownTimeoutMs },
+        'in-flight requests did not finish in time',
+      );
       process.exit(1);
     }, config.shutdownTimeoutMs);
     await app.close();

@@ -18,8 +18,10 @@ CREATE TABLE shifts.shifts (
   CONSTRAINT shifts_ends_after_start CHECK (ends_at > starts_at),
   -- Bounded length lets a time-window query start its index scan at (from - 24 hours).
   CONSTRAINT shifts_max_length CHECK (ends_at - starts_at <= interval '24 hours'),
+  -- Skipped for an inverted shift, so that case reports shifts_ends_after_start instead.
   CONSTRAINT shifts_break_within_shift CHECK (
-    break_minutes >= 0 AND break_minutes * interval '1 minute' < ends_at - starts_at
+    break_minutes >= 0
+    AND (ends_at <= starts_at OR break_minutes * interval '1 minute' < ends_at - starts_at)
   ),
   -- The database, not the application, guarantees that one user's shifts never overlap, so
   -- concurrent writers on any number of replicas cannot break it.

@@ -1,9 +1,14 @@
-import { createServiceApp, type Config, type Database, type Lifecycle } from '@shiftops/service-kit';
+import {
+  createServiceApp,
+  type AppConfig,
+  type Database,
+  type Lifecycle,
+} from '@shiftops/service-kit';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { shiftRoutes } from './routes.js';
 
 export interface ShiftsAppDeps {
-  config: Pick<Config, 'service' | 'bodyLimitBytes' | 'gitCommit'>;
+  config: AppConfig;
   db: Database;
   logger: FastifyBaseLogger;
   lifecycle?: Lifecycle;
@@ -13,7 +18,8 @@ export interface ShiftsAppDeps {
 export function buildShiftsApp(deps: ShiftsAppDeps): Promise<FastifyInstance> {
   return createServiceApp({
     ...deps,
-    description: 'Work shifts of the restaurant-scheduling product: who works when, where, in which position.',
+    description:
+      'Work shifts of the restaurant-scheduling product: who works when, where, in which position.',
     routes: shiftRoutes,
   });
 }

@@ -114,7 +114,9 @@ export class ShiftRepository {
     if (filter.from !== undefined) {
       const p = param(filter.from);
       // Shifts last at most 24 hours, so the index scan can start a day before `from`.
-      where.push(`ends_at > ${p}::timestamptz AND starts_at > ${p}::timestamptz - interval '24 hours'`);
+      where.push(
+        `ends_at > ${p}::timestamptz AND starts_at > ${p}::timestamptz - interval '24 hours'`,
+      );
     }
     if (filter.to !== undefined) where.push(`starts_at < ${param(filter.to)}::timestamptz`);
     if (filter.after !== undefined) {
@@ -136,7 +138,10 @@ export class ShiftRepository {
   }
 
   async get(id: string): Promise<Versioned<Shift>> {
-    const { rows } = await this.db.query<ShiftRow>(`SELECT ${COLUMNS} FROM shifts.shifts WHERE id = $1`, [id]);
+    const { rows } = await this.db.query<ShiftRow>(
+      `SELECT ${COLUMNS} FROM shifts.shifts WHERE id = $1`,
+      [id],
+    );
     if (!rows[0]) throw notFound('shift', id);
     return toShift(rows[0]);
   }
@@ -202,7 +207,9 @@ export class ShiftRepository {
       [id],
     );
     if (!rows[0]) throw notFound('shift', id);
-    throw preconditionFailed(`shift ${id} has changed (now version ${rows[0].version}); read it again and retry`);
+    throw preconditionFailed(
+      `shift ${id} has changed (now version ${rows[0].version}); read it again and retry`,
+    );
   }
 
   /**

@@ -10,7 +10,14 @@ import {
   type Database,
 } from '@shiftops/service-kit';
 import { ShiftRepository } from './repository.js';
-import { Shift, ShiftCreate, ShiftIdParams, ShiftListQuery, ShiftPage, ShiftPatch } from './schemas.js';
+import {
+  Shift,
+  ShiftCreate,
+  ShiftIdParams,
+  ShiftListQuery,
+  ShiftPage,
+  ShiftPatch,
+} from './schemas.js';
 
 const isShiftCursor = (key: unknown[]): key is [string, string] =>
   key.length === 2 &&
@@ -87,7 +94,8 @@ export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
     {
       schema: {
         tags,
-        summary: 'Change some fields of a shift; send If-Match to fail with 412 on a concurrent change',
+        summary:
+          'Change some fields of a shift; send If-Match to fail with 412 on a concurrent change',
         params: ShiftIdParams,
         headers: IfMatchHeaders,
         body: ShiftPatch,
@@ -110,7 +118,10 @@ export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
         summary: 'Delete a shift; send If-Match to delete only the version you read',
         params: ShiftIdParams,
         headers: IfMatchHeaders,
-        response: { 204: { type: 'null', description: 'Deleted' }, ...problems(400, 404, 412, 503) },
+        response: {
+          204: { type: 'null', description: 'Deleted' },
+          ...problems(400, 404, 412, 503),
+        },
       },
     },
     async (request, reply) => {

@@ -36,7 +36,10 @@ export const ShiftCreate = Type.Object(
     locationId: LocationId,
     position: Position,
     startsAt: Instant,
-    endsAt: Type.String({ format: 'date-time', description: 'After startsAt, at most 24 hours later' }),
+    endsAt: Type.String({
+      format: 'date-time',
+      description: 'After startsAt, at most 24 hours later',
+    }),
     breakMinutes: Type.Optional(BreakMinutes),
     notes: Type.Optional(Notes),
     published: Type.Optional(Type.Boolean()),

@@ -1,9 +1,14 @@
-import { createServiceApp, type Config, type Database, type Lifecycle } from '@shiftops/service-kit';
+import {
+  createServiceApp,
+  type AppConfig,
+  type Database,
+  type Lifecycle,
+} from '@shiftops/service-kit';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { userRoutes } from './routes.js';
 
 export interface UsersAppDeps {
-  config: Pick<Config, 'service' | 'bodyLimitBytes' | 'gitCommit'>;
+  config: AppConfig;
   db: Database;
   logger: FastifyBaseLogger;
   lifecycle?: Lifecycle;

@@ -104,7 +104,10 @@ export class UserRepository {
   }
 
   async get(id: string): Promise<Versioned<User>> {
-    const { rows } = await this.db.query<UserRow>(`SELECT ${COLUMNS} FROM users.users WHERE id = $1`, [id]);
+    const { rows } = await this.db.query<UserRow>(
+      `SELECT ${COLUMNS} FROM users.users WHERE id = $1`,
+      [id],
+    );
     if (!rows[0]) throw notFound('user', id);
     return toUser(rows[0]);
   }
@@ -114,7 +117,14 @@ export class UserRepository {
       const { rows } = await this.db.query<UserRow>(
         `INSERT INTO users.users (email, first_name, last_name, role, location_id, active)
          VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
-        [input.email, input.firstName, input.lastName, input.role, input.locationId, input.active ?? true],
+        [
+          input.email,
+          input.firstName,
+          input.lastName,
+          input.role,
+          input.locationId,
+          input.active ?? true,
+        ],
       );
       return toUser(rows[0]!);
     } catch (err) {
@@ -157,7 +167,9 @@ export class UserRepository {
       [id],
     );
     if (!rows[0]) throw notFound('user', id);
-    throw preconditionFailed(`user ${id} has changed (now version ${rows[0].version}); read it again and retry`);
+    throw preconditionFailed(
+      `user ${id} has changed (now version ${rows[0].version}); read it again and retry`,
+    );
   }
 
   /**

@@ -76,7 +76,8 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
     {
       schema: {
         tags,
-        summary: 'Change some fields of a user; send If-Match to fail with 412 on a concurrent change',
+        summary:
+          'Change some fields of a user; send If-Match to fail with 412 on a concurrent change',
         params: UserIdParams,
         headers: IfMatchHeaders,
         body: UserPatch,
@@ -99,7 +100,10 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
         summary: 'Delete a user; send If-Match to delete only the version you read',
         params: UserIdParams,
         headers: IfMatchHeaders,
-        response: { 204: { type: 'null', description: 'Deleted' }, ...problems(400, 404, 412, 503) },
+        response: {
+          204: { type: 'null', description: 'Deleted' },
+          ...problems(400, 404, 412, 503),
+        },
       },
     },
     async (request, reply) => {

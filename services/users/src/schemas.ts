@@ -1,9 +1,12 @@
 import { Cursor, Limit, Uuid } from '@shiftops/service-kit';
 import Type, { type Static } from 'typebox';
 
-export const Role = Type.Union([Type.Literal('employee'), Type.Literal('manager'), Type.Literal('admin')], {
-  description: 'What the user may do in the product',
-});
+export const Role = Type.Union(
+  [Type.Literal('employee'), Type.Literal('manager'), Type.Literal('admin')],
+  {
+    description: 'What the user may do in the product',
+  },
+);
 
 const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
 const Email = Type.String({ format: 'email', maxLength: 254 });
@@ -57,7 +60,11 @@ export const UserListQuery = Type.Object(
     role: Type.Optional(Role),
     active: Type.Optional(Type.Boolean()),
     q: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 100, description: 'Text search in first name, last name and email' }),
+      Type.String({
+        minLength: 1,
+        maxLength: 100,
+        description: 'Text search in first name, last name and email',
+      }),
     ),
     limit: Limit,
     cursor: Type.Optional(Cursor),

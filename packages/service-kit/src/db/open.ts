@@ -16,6 +16,9 @@ export async function openDatabase(config: Config, logger: Logger): Promise<Data
       logger,
     });
   }
-  logger.info({ dataDir: d.dataDir }, 'using the embedded PGlite database (set DATABASE_URL for PostgreSQL)');
+  logger.info(
+    { dataDir: d.dataDir },
+    'using the embedded PGlite database (set DATABASE_URL for PostgreSQL)',
+  );
   return openPGlite({ dataDir: d.dataDir });
 }

@@ -35,7 +35,9 @@ export function openPostgres(options: PostgresOptions): Database {
   });
   // An idle client losing its connection (server restart) must not crash the process: the pool
   // drops that client and the next query opens a new connection.
-  pool.on('error', (err) => options.logger.warn({ err: err.message }, 'idle database connection lost'));
+  pool.on('error', (err) =>
+    options.logger.warn({ err: err.message }, 'idle database connection lost'),
+  );
 
   return {
     kind: 'postgres',

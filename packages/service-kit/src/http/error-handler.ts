@@ -69,7 +69,12 @@ export function toProblem(error: FastifyError | Error, log: FastifyRequest['log'
     );
   }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    const kind = fe.statusCode === 413 ? 'payload-too-large' : fe.statusCode === 415 ? 'unsupported-media-type' : 'validation';
+    const kind =
+      fe.statusCode === 413
+        ? 'payload-too-large'
+        : fe.statusCode === 415
+          ? 'unsupported-media-type'
+          : 'validation';
     return new HttpProblem(kind, fe.message);
   }
   log.error({ err: error }, 'unhandled error');
@@ -78,8 +83,14 @@ export function toProblem(error: FastifyError | Error, log: FastifyRequest['log'
 
 /** Every error leaves as application/problem+json; nothing a client sends can produce a bare 500. */
 export function registerErrorHandling(app: FastifyInstance) {
-  app.setErrorHandler((error: FastifyError, request, reply) => send(reply, request, toProblem(error, request.log)));
+  app.setErrorHandler((error: FastifyError, request, reply) =>
+    send(reply, request, toProblem(error, request.log)),
+  );
   app.setNotFoundHandler((request, reply) =>
-    send(reply, request, new HttpProblem('not-found', `no route for ${request.method} ${request.url.split('?')[0]}`)),
+    send(
+      reply,
+      request,
+      new HttpProblem('not-found', `no route for ${request.method} ${request.url.split('?')[0]}`),
+    ),
   );
 }

@@ -37,6 +37,9 @@ export const Cursor = Type.String({
 
 export const IfMatchHeaders = Type.Object({
   'if-match': Type.Optional(
-    Type.String({ maxLength: 64, description: 'ETag from a read; the write fails with 412 when the resource changed' }),
+    Type.String({
+      maxLength: 64,
+      description: 'ETag from a read; the write fails with 412 when the resource changed',
+    }),
   ),
 });

@@ -1,0 +1,3 @@
+export * from './databases.js';
+export * from './postgres-server.js';
+export * from './process.js';
