@@ -17,6 +17,7 @@ const defaultRoots = [
   'services/shifts/test',
   'cli/test',
   'deploy/test',
+  'test/reliability',
 ];
 
 function collect(dir: string): string[] {

@@ -21,6 +21,7 @@ const ConfigSchema = Type.Object({
     default: 'auto',
   }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, maximum: 10_485_760, default: 65_536 }),
+  REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1000, maximum: 600_000, default: 30_000 }),
   APP_VERSION: Type.Optional(Type.String({ minLength: 1 })),
   GIT_COMMIT: Type.String({ minLength: 1, default: 'unknown' }),
 });
@@ -55,6 +56,7 @@ export interface Config {
   migrateOnStart: boolean;
   seedDemoData: boolean;
   bodyLimitBytes: number;
+  requestTimeoutMs: number;
   gitCommit: string;
 }
 
@@ -103,6 +105,7 @@ export function loadConfig(
     migrateOnStart: c.MIGRATE_ON_START,
     seedDemoData: c.DEMO_DATA === 'true' || (c.DEMO_DATA === 'auto' && database.kind === 'pglite'),
     bodyLimitBytes: c.BODY_LIMIT_BYTES,
+    requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
     gitCommit: c.GIT_COMMIT,
   });
 }

@@ -4,11 +4,21 @@ import { withTimeout, type Database, type Queryable, type QueryResult } from './
 
 export interface PostgresOptions {
   url: string;
+  /** Connections per process: the pipelined lanes plus the pool that serves transactions. */
   poolMax: number;
   statementTimeoutMs: number;
   applicationName: string;
   logger: Logger;
 }
+
+/**
+ * How many shared pipelined connections carry single statements. Two kept PostgreSQL and Node
+ * busy on the 2-core benchmark machine (bench/README.md); each one is a backend that runs its
+ * queries one after another, so more lanes buy parallelism on a bigger database server.
+ */
+const PIPELINED_LANES = 2;
+// Fail fast while the server is down so requests get a 503 instead of queueing for minutes.
+const CONNECT_TIMEOUT_MS = 2000;
 
 function wrap(client: pg.PoolClient): Queryable {
   return {
@@ -22,30 +32,112 @@ function wrap(client: pg.PoolClient): Queryable {
   };
 }
 
-/** PostgreSQL server through a node-postgres pool. */
+/**
+ * One shared connection in pipeline mode: every query is written at once, each followed by its own
+ * Sync, so each is its own implicit transaction and an error fails that query alone. The client
+ * is opened on first use and replaced after its connection dies (a database restart), so an
+ * outage costs the queries in flight, which fail with a connection error (503), and nothing after.
+ */
+class Lane {
+  client: pg.Client | undefined;
+  inFlight = 0;
+  #connecting: Promise<pg.Client> | undefined;
+
+  constructor(
+    private readonly config: pg.ClientConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  connect(): Promise<pg.Client> {
+    this.#connecting ??= (async () => {
+      const client = new pg.Client(this.config);
+      const forget = () => {
+        if (this.client === client) this.client = undefined;
+      };
+      // Without a listener a lost connection would crash the process; pg already failed the
+      // queries that were in flight on it.
+      client.on('error', (err) => {
+        forget();
+        this.logger.warn({ err: err.message }, 'pipelined database connection lost');
+      });
+      client.on('end', forget);
+      try {
+        await client.connect();
+        this.client = client;
+        return client;
+      } catch (err) {
+        client.end().catch(() => {});
+        throw err;
+      } finally {
+        this.#connecting = undefined;
+      }
+    })();
+    return this.#connecting;
+  }
+
+  async close(): Promise<void> {
+    const client = this.client ?? (await this.#connecting?.catch(() => undefined));
+    this.client = undefined;
+    // In pipeline mode end() lets the queries already sent finish first.
+    await client?.end();
+  }
+}
+
+/**
+ * PostgreSQL server. Single statements (query) share a few pipelined connections; anything that
+ * needs a session of its own (transaction, exec's multi-statement scripts) takes a pooled client.
+ */
 export function openPostgres(options: PostgresOptions): Database {
-  const pool = new pg.Pool({
+  const connection = {
     connectionString: options.url,
-    max: options.poolMax,
-    // Fail fast while the server is down so requests get a 503 instead of queueing for minutes.
-    connectionTimeoutMillis: 2000,
-    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     statement_timeout: options.statementTimeoutMs,
     application_name: options.applicationName,
-  });
+  };
+  // DB_POOL_MAX stays the connection budget of the process; a pool of one keeps the plain path.
+  const laneCount = Math.min(PIPELINED_LANES, options.poolMax - 1);
+  const poolMax = options.poolMax - laneCount;
+  const lanes = Array.from(
+    { length: laneCount },
+    () => new Lane({ ...connection, pipeline: true }, options.logger),
+  );
+  const pool = new pg.Pool({ ...connection, max: poolMax, idleTimeoutMillis: 30_000 });
   // An idle client losing its connection (server restart) must not crash the process: the pool
   // drops that client and the next query opens a new connection.
   pool.on('error', (err) =>
     options.logger.warn({ err: err.message }, 'idle database connection lost'),
   );
+  let next = 0;
+
+  /** The lane with the fewest queries in flight, so a slow query delays few of the next ones. */
+  function pickLane(): Lane | undefined {
+    if (laneCount === 0) return undefined;
+    let best = lanes[next];
+    next = (next + 1) % laneCount;
+    for (const lane of lanes) if (best && lane.inFlight < best.inFlight) best = lane;
+    return best;
+  }
+
+  async function single(text: string, params?: unknown[]): Promise<pg.QueryResult> {
+    const lane = pickLane();
+    if (!lane) return pool.query(text, params as unknown[]);
+    lane.inFlight++;
+    try {
+      const client = lane.client ?? (await lane.connect());
+      return await client.query(text, params as unknown[]);
+    } finally {
+      lane.inFlight--;
+    }
+  }
 
   return {
     kind: 'postgres',
     async query<R>(text: string, params?: unknown[]): Promise<QueryResult<R>> {
-      const r = await pool.query(text, params as unknown[]);
+      const r = await single(text, params);
       return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
     },
     async exec(sql: string) {
+      // A script may hold session state (SET, temporary tables): never on a shared connection.
       await pool.query(sql);
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -69,18 +161,19 @@ export function openPostgres(options: PostgresOptions): Database {
       }
     },
     async ping(timeoutMs: number) {
-      await withTimeout(pool.query('SELECT 1'), timeoutMs, 'database ping');
+      await withTimeout(single('SELECT 1'), timeoutMs, 'database ping');
     },
     stats() {
+      const open = lanes.filter((l) => l.client);
       return {
-        total: pool.totalCount,
-        idle: pool.idleCount,
+        total: pool.totalCount + open.length,
+        idle: pool.idleCount + open.filter((l) => l.inFlight === 0).length,
         waiting: pool.waitingCount,
         max: options.poolMax,
       };
     },
     async close() {
-      await pool.end();
+      await Promise.all([...lanes.map((l) => l.close()), pool.end()]);
     },
   };
 }

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { openPostgres, sqlState, isDatabaseUnavailable, type Database } from '../src/index.js';
+import { createTestDatabase, postgresUrl, silentLogger } from '../testing/index.js';
+
+const url = postgresUrl();
+
+describe(
+  'single statements on shared pipelined connections',
+  { skip: url ? false : 'no PostgreSQL server' },
+  () => {
+    let database: Awaited<ReturnType<typeof createTestDatabase>>;
+    let db: Database;
+    before(async () => {
+      database = await createTestDatabase(url!);
+      db = openPostgres({
+        url: database.url,
+        poolMax: 10,
+        statementTimeoutMs: 300,
+        applicationName: 'pipeline-test',
+        logger: silentLogger,
+      });
+    });
+    after(async () => {
+      await db.close();
+      await database.drop();
+    });
+
+    test('one failing query fails alone: its concurrent neighbours on the same connection succeed', async () => {
+      const results = await Promise.allSettled(
+        Array.from({ length: 40 }, (_, i) =>
+          i === 17
+            ? db.query('SELECT 1 / ($1::integer - $1::integer) AS boom', [i])
+            : db.query<{ n: number; pid: number }>(
+                'SELECT $1::integer AS n, pg_backend_pid() AS pid',
+                [i],
+              ),
+        ),
+      );
+      const failed = results[17]!;
+      assert.equal(failed.status, 'rejected');
+      assert.equal(sqlState((failed as PromiseRejectedResult).reason), '22012', 'division by zero');
+      const pids = new Set<number>();
+      results.forEach((r, i) => {
+        if (i === 17) return;
+        assert.equal(
+          r.status,
+          'fulfilled',
+          `query ${i} failed: ${String((r as PromiseRejectedResult).reason)}`,
+        );
+        const row = (r as PromiseFulfilledResult<{ rows: { n: number; pid: number }[] }>).value
+          .rows[0]!;
+        assert.equal(row.n, i, 'each query gets its own answer, in order');
+        pids.add(row.pid);
+      });
+      assert.ok(pids.size <= 2, `40 queries shared at most 2 connections, saw ${pids.size}`);
+    });
+
+    test('a statement cancelled by statement_timeout fails alone, and application_name applies', async () => {
+      const [slow, ...fast] = await Promise.allSettled([
+        db.query('SELECT pg_sleep(2)'),
+        ...Array.from({ length: 10 }, () =>
+          db.query<{ app: string; timeout: string }>(
+            "SELECT current_setting('application_name') AS app, current_setting('statement_timeout') AS timeout",
+          ),
+        ),
+      ]);
+      assert.equal(slow!.status, 'rejected');
+      assert.equal(sqlState((slow as PromiseRejectedResult).reason), '57014', 'query_canceled');
+      for (const r of fast) {
+        assert.equal(r.status, 'fulfilled');
+        const row = (r as PromiseFulfilledResult<{ rows: { app: string; timeout: string }[] }>)
+          .value.rows[0]!;
+        assert.deepEqual(row, { app: 'pipeline-test', timeout: '300ms' });
+      }
+    });
+
+    test('a transaction keeps its own connection: its uncommitted write is invisible to single statements', async () => {
+      await db.query('CREATE TABLE IF NOT EXISTS pipeline_tx (id int PRIMARY KEY)');
+      await db.transaction(async (tx) => {
+        await tx.query('INSERT INTO pipeline_tx VALUES (1)');
+        const outside = await db.query('SELECT 1 FROM pipeline_tx');
+        assert.equal(outside.rowCount, 0);
+        const inside = await tx.query('SELECT 1 FROM pipeline_tx');
+        assert.equal(inside.rowCount, 1);
+      });
+      assert.equal((await db.query('SELECT 1 FROM pipeline_tx')).rowCount, 1, 'committed');
+    });
+
+    test('a killed connection fails only its in-flight queries (as unavailable); the next query reconnects', async () => {
+      const pids = new Set(
+        (
+          await Promise.all(
+            Array.from({ length: 10 }, () =>
+              db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'),
+            ),
+          )
+        ).map((r) => r.rows[0]!.pid),
+      );
+      const admin = openPostgres({
+        url: database.url,
+        poolMax: 1,
+        statementTimeoutMs: 5000,
+        applicationName: 'admin',
+        logger: silentLogger,
+      });
+      try {
+        const inFlight = Promise.allSettled(
+          Array.from({ length: 6 }, () => db.query('SELECT pg_sleep(0.2)')),
+        );
+        await new Promise((r) => setTimeout(r, 50));
+        await admin.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [
+          [...pids],
+        ]);
+        for (const r of await inFlight) {
+          if (r.status === 'rejected') assert.ok(isDatabaseUnavailable(r.reason), String(r.reason));
+        }
+        const after = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        assert.ok(!pids.has(after.rows[0]!.pid), 'answered on a new connection');
+        assert.ok(db.stats().total <= 10, 'the connection budget holds');
+      } finally {
+        await admin.close();
+      }
+    });
+  },
+);

@@ -1,0 +1,68 @@
+import { createServer, request, type Server } from 'node:http';
+import { once } from 'node:events';
+
+/**
+ * What a Kubernetes Service plus its endpoints controller do for the rolling-restart test, in
+ * 60 lines: poll each backend's /readyz, send each request round-robin to a ready backend, and
+ * drop a backend as soon as its readiness fails. Like kube-proxy it never retries a request.
+ * Upstream connections are not kept alive, as with kube-proxy's per-connection balancing.
+ */
+export class ReadinessProxy {
+  private readonly ready = new Set<string>();
+  private next = 0;
+  private timer?: NodeJS.Timeout;
+  private server?: Server;
+  backends: string[] = [];
+
+  constructor(private readonly pollMs = 100) {}
+
+  async listen(): Promise<string> {
+    this.server = createServer((req, res) => {
+      const targets = this.backends.filter((b) => this.ready.has(b));
+      const target = targets[this.next++ % Math.max(targets.length, 1)];
+      if (!target) {
+        res.writeHead(503).end('no ready backend');
+        return;
+      }
+      const upstream = request(
+        `${target}${req.url}`,
+        { method: req.method, headers: req.headers, agent: false },
+        (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        },
+      );
+      upstream.on('error', (err) => res.writeHead(502).end(`upstream ${target}: ${err.message}`));
+      req.pipe(upstream);
+    });
+    this.server.listen(0, '127.0.0.1');
+    await once(this.server, 'listening');
+    this.timer = setInterval(() => void this.poll(), this.pollMs);
+    const address = this.server.address();
+    return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  }
+
+  private async poll() {
+    await Promise.all(
+      this.backends.map(async (b) => {
+        try {
+          const res = await fetch(`${b}/readyz`, { signal: AbortSignal.timeout(500) });
+          if (res.ok) this.ready.add(b);
+          else this.ready.delete(b);
+        } catch {
+          this.ready.delete(b);
+        }
+      }),
+    );
+  }
+
+  isReady(backend: string): boolean {
+    return this.ready.has(backend);
+  }
+
+  async close() {
+    clearInterval(this.timer);
+    this.server?.closeAllConnections();
+    await new Promise((resolve) => this.server?.close(resolve));
+  }
+}
