@@ -63,6 +63,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
 
   registerErrorHandling(app);
   await app.register(swagger, {
+    // Name components after their schema $id (User, Problem) rather than def-0, def-1.
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
     openapi: {
       openapi: '3.1.0',
       info: {

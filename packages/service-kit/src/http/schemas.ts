@@ -15,9 +15,17 @@ export const ProblemSchema = Type.Object(
   { $id: 'Problem', additionalProperties: true, description: 'RFC 9457 problem details' },
 );
 
-/** Response schemas for the error statuses a route can return. */
+/** Response schemas for the error statuses a route can return, with their real media type. */
 export function problems(...statuses: number[]) {
-  return Object.fromEntries(statuses.map((s) => [s, ProblemSchema]));
+  return Object.fromEntries(
+    statuses.map((s) => [
+      s,
+      {
+        description: 'RFC 9457 problem details',
+        content: { 'application/problem+json': { schema: ProblemSchema } },
+      },
+    ]),
+  );
 }
 
 export const Uuid = Type.String({ format: 'uuid', description: 'UUID' });

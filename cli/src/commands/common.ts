@@ -1,0 +1,211 @@
+// Steps shared by the commands: read the Deployment and its revisions, watch a rollout with
+// progress output, explain a failure, and perform a kubectl-style rollback.
+import os from 'node:os';
+import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
+import { CliError, classify, type Kube } from '../kube/client.js';
+import { diagnose } from '../kube/diagnostics.js';
+import { watchRollout, type RolloutResult } from '../kube/rollout.js';
+import { selectorString } from '../kube/watch.js';
+import type { Output } from '../output.js';
+import { formatDiagnosis, formatDuration, type Diagnosis } from '../rollout/format.js';
+import { CHANGE_CAUSE_ANNOTATION, containerImage } from '../rollout/objects.js';
+import { ownedReplicaSets, planRollback, rollbackPatch } from '../rollout/rollback-target.js';
+import { changeCause } from '../rollout/image.js';
+import { defaultReadyTimeoutSeconds, restartBaseline } from '../rollout/verdict.js';
+import type { WaitOptions } from '../args.js';
+
+export async function getDeployment(kube: Kube, service: string): Promise<V1Deployment> {
+  try {
+    return await kube.apps.readNamespacedDeployment({ name: service, namespace: kube.namespace });
+  } catch (err) {
+    const e = classify(err, `reading deployment ${service}`);
+    if (e.kind === 'not-found') {
+      throw new CliError(
+        `no Deployment "${service}" in namespace "${kube.namespace}" (context ${kube.context})`,
+        'refused',
+      );
+    }
+    throw e;
+  }
+}
+
+export async function listOwnedReplicaSets(kube: Kube, d: V1Deployment): Promise<V1ReplicaSet[]> {
+  try {
+    const list = await kube.apps.listNamespacedReplicaSet({
+      namespace: kube.namespace,
+      labelSelector: selectorString(d.spec?.selector ?? {}),
+    });
+    return ownedReplicaSets(d, list.items);
+  } catch (err) {
+    throw classify(err, 'listing replicasets');
+  }
+}
+
+export async function listPods(kube: Kube, d: V1Deployment): Promise<V1Pod[]> {
+  try {
+    const list = await kube.core.listNamespacedPod({
+      namespace: kube.namespace,
+      labelSelector: selectorString(d.spec?.selector ?? {}),
+    });
+    return list.items;
+  } catch (err) {
+    throw classify(err, 'listing pods');
+  }
+}
+
+/** Who, for the change-cause: the local account and the kubeconfig identity. */
+export function actor(kube: Kube): string {
+  let local = 'unknown';
+  try {
+    local = os.userInfo().username;
+  } catch {
+    // No passwd entry (some containers): the kube user still identifies the caller.
+  }
+  return `${local}@${os.hostname()} (kube user ${kube.user}, context ${kube.context})`;
+}
+
+export async function patchDeployment(
+  kube: Kube,
+  name: string,
+  patch: object[],
+  doing: string,
+): Promise<V1Deployment> {
+  try {
+    // client-node 1.x sends the first listed patch type, application/json-patch+json.
+    return await kube.apps.patchNamespacedDeployment({
+      name,
+      namespace: kube.namespace,
+      body: patch,
+    });
+  } catch (err) {
+    throw classify(err, doing);
+  }
+}
+
+export interface WatchOutcome {
+  result: RolloutResult;
+  diagnosis?: Diagnosis;
+}
+
+/** Watches a rollout with progress output; on failure, gathers and prints the diagnosis. */
+export async function watchWithProgress(
+  kube: Kube,
+  out: Output,
+  deployment: V1Deployment,
+  wait: WaitOptions,
+  baseline: ReadonlyMap<string, number>,
+): Promise<WatchOutcome> {
+  const readyTimeoutS = wait.readyTimeoutSeconds ?? defaultReadyTimeoutSeconds(deployment);
+  const result = await watchRollout(kube, {
+    deployment,
+    ...(deployment.metadata?.generation !== undefined
+      ? { minGeneration: deployment.metadata.generation }
+      : {}),
+    restartBaseline: baseline,
+    readyTimeoutMs: readyTimeoutS * 1000,
+    timeoutMs: wait.timeoutSeconds * 1000,
+    onProgress: (p) => out.progress(p),
+  });
+  if (result.state === 'verdict' && result.verdict.state === 'failed') {
+    out.error(`FAILED: ${result.verdict.reason}: ${result.verdict.message}`);
+    if (result.failingPod) {
+      const diagnosis = await diagnose(kube, result.failingPod, result.verdict.container);
+      out.error(formatDiagnosis(diagnosis, Date.now()));
+      return { result, diagnosis };
+    }
+  }
+  return { result };
+}
+
+export interface RollbackReport {
+  outcome: 'rolled-back' | 'skipped' | 'failed' | 'timeout' | 'refused';
+  fromRevision?: number;
+  toRevision?: number;
+  image?: string;
+  message: string;
+  diagnosis?: Diagnosis;
+}
+
+const PATCH_ATTEMPTS = 3;
+
+/**
+ * kubectl rollout undo, then wait. The patch carries a resourceVersion test: if the Deployment
+ * moved between our read and our write, re-read and re-plan rather than clobber the change.
+ */
+export async function rollBack(
+  kube: Kube,
+  out: Output,
+  service: string,
+  toRevision: number,
+  wait: WaitOptions,
+  why: string,
+): Promise<RollbackReport> {
+  for (let attempt = 1; ; attempt++) {
+    const deployment = await getDeployment(kube, service);
+    const replicaSets = await listOwnedReplicaSets(kube, deployment);
+    const plan = planRollback(deployment, replicaSets, toRevision);
+    if (plan.kind === 'refused') return { outcome: 'refused', message: plan.message };
+    if (plan.kind === 'skip') {
+      return {
+        outcome: 'skipped',
+        toRevision: plan.toRevision,
+        message: `skipped rollback (current template already matches revision ${plan.toRevision})`,
+      };
+    }
+    const image = containerImage(plan.template, service);
+    // kubectl would restore the target's old change-cause; recording who rolled back, and why,
+    // is what the history needs (the target's own entry is renumbered away anyway).
+    const annotations = {
+      ...plan.annotations,
+      [CHANGE_CAUSE_ANNOTATION]: changeCause({
+        action: `shiftops rollback ${service} to revision ${plan.toRevision} (${image ?? '?'}, ${why})`,
+        actor: actor(kube),
+        at: new Date(),
+      }),
+    };
+    const baseline = restartBaseline(await listPods(kube, deployment));
+    let patched: V1Deployment;
+    try {
+      patched = await patchDeployment(
+        kube,
+        service,
+        rollbackPatch(plan.template, annotations, deployment.metadata?.resourceVersion),
+        `rolling back ${service}`,
+      );
+    } catch (err) {
+      if (err instanceof CliError && err.kind === 'conflict' && attempt < PATCH_ATTEMPTS) continue;
+      throw err;
+    }
+    out.info(
+      `rolling back ${service}: revision ${plan.fromRevision} -> ${plan.toRevision} (${image ?? '?'})`,
+    );
+    const base = {
+      fromRevision: plan.fromRevision,
+      toRevision: plan.toRevision,
+      ...(image ? { image } : {}),
+    };
+    if (!wait.wait)
+      return { outcome: 'rolled-back', ...base, message: 'rollback started (not waiting)' };
+    const { result, diagnosis } = await watchWithProgress(kube, out, patched, wait, baseline);
+    if (result.state === 'timeout') {
+      return {
+        outcome: 'timeout',
+        ...base,
+        message: `rollback did not finish within ${formatDuration(wait.timeoutSeconds * 1000)}: ${result.last.message}`,
+      };
+    }
+    if (result.verdict.state === 'failed') {
+      return {
+        outcome: 'failed',
+        ...base,
+        message: `${result.verdict.reason}: ${result.verdict.message}`,
+        ...(diagnosis ? { diagnosis } : {}),
+      };
+    }
+    return {
+      outcome: 'rolled-back',
+      ...base,
+      message: `rolled back to revision ${plan.toRevision}`,
+    };
+  }
+}
