@@ -8,6 +8,7 @@ import Fastify, {
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { registerErrorHandling } from './http/error-handler.js';
+import { HttpProblem } from './http/problems.js';
 import { registerHealth } from './http/health.js';
 import { registerMetrics } from './http/metrics.js';
 import { validatorCompiler } from './http/validation.js';
@@ -60,11 +61,25 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // The process listens before migrations finish (so liveness holds while the database is still
+  // coming up); until then only the operational endpoints answer.
+  app.addHook('onRequest', async (request) => {
+    if (lifecycle.starting && request.url.startsWith('/v1/')) {
+      throw new HttpProblem(
+        'service-unavailable',
+        'the service is starting; retry shortly',
+        {},
+        { 'retry-after': '2' },
+      );
+    }
+  });
 
   registerErrorHandling(app);
   await app.register(swagger, {
     // Name components after their schema $id (User, Problem) rather than def-0, def-1.
-    refResolver: { buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    refResolver: {
+      buildLocalReference: (json, _base, _fragment, i) => String(json.$id ?? `def-${i}`),
+    },
     openapi: {
       openapi: '3.1.0',
       info: {

@@ -75,9 +75,8 @@ export async function main(def: ServiceDefinition, argv = process.argv.slice(2))
     process.exit(EX_USAGE);
   }
   const db = await openDatabase(config, logger);
-  if (config.migrateOnStart || command !== 'serve') await migrateWithRetry(db, def, logger);
-
   if (command === 'migrate') {
+    await migrateWithRetry(db, def, logger);
     await db.close();
     return;
   }
@@ -87,25 +86,23 @@ export async function main(def: ServiceDefinition, argv = process.argv.slice(2))
       process.stderr.write(`seed: <users> must be a positive integer, got ${arg}\n`);
       process.exit(EX_USAGE);
     }
+    await migrateWithRetry(db, def, logger);
     const added = await def.seed(db, users);
     logger.info({ added }, added ? 'seeded' : 'database not empty; nothing seeded');
     await db.close();
     return;
   }
-  if (config.seedDemoData) {
-    const added = await def.seed(db, DEMO_USERS);
-    if (added) logger.info({ added }, 'demo data loaded');
-  }
   await serve(def, config, db, logger);
 }
 
+/** Listens first (liveness holds while the database comes up), then migrates, then is ready. */
 async function serve(
   def: ServiceDefinition,
   config: Readonly<Config>,
   db: Database,
   logger: Logger,
 ) {
-  const lifecycle = new Lifecycle();
+  const lifecycle = new Lifecycle({ starting: true });
   const app = await def.buildApp({ config, db, logger, lifecycle });
   await app.listen({ port: config.port, host: config.host });
 
@@ -139,4 +136,11 @@ async function serve(
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+
+  if (config.migrateOnStart) await migrateWithRetry(db, def, logger);
+  if (config.seedDemoData) {
+    const added = await def.seed(db, DEMO_USERS);
+    if (added) logger.info({ added }, 'demo data loaded');
+  }
+  lifecycle.markStarted();
 }

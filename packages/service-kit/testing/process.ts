@@ -49,11 +49,14 @@ export interface RunningService {
   logs: () => string;
 }
 
-/** Starts services/<name>/src/server.ts as its own process and waits for /readyz 200. */
+/**
+ * Starts services/<name>/src/server.ts as its own process and waits until `waitFor` (default
+ * /readyz) answers 200.
+ */
 export async function startService(
   name: 'users' | 'shifts',
   env: Record<string, string>,
-  readyTimeoutMs = 60_000,
+  { waitFor = '/readyz', readyTimeoutMs = 60_000 } = {},
 ): Promise<RunningService> {
   const port = await freePort();
   const child = spawn(
@@ -76,7 +79,7 @@ export async function startService(
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited during start-up:\n${output}`);
     try {
-      if ((await http(`${url}/readyz`)).status === 200) break;
+      if ((await http(`${url}${waitFor}`)).status === 200) break;
     } catch {
       // not listening yet
     }

@@ -114,6 +114,32 @@ describe('users through a database outage', { skip }, () => {
   });
   after(() => server.destroy());
 
+  test('started while PostgreSQL is down: alive, not ready, API 503; ready once it is up', async () => {
+    server.stop();
+    const svc = await startService(
+      'users',
+      { DATABASE_URL: server.url, DRAIN_DELAY_MS: '0' },
+      { waitFor: '/livez' },
+    );
+    try {
+      assert.deepEqual(JSON.parse((await http(`${svc.url}/readyz`)).body), { status: 'starting' });
+      const api = await http(`${svc.url}/v1/users`);
+      assert.equal(api.status, 503);
+      assert.ok(Number(api.headers['retry-after']) > 0);
+      server.start();
+      await until(
+        async () => (await http(`${svc.url}/readyz`)).status === 200,
+        15_000,
+        'ready after migrating',
+      );
+      assert.equal((await http(`${svc.url}/v1/users`)).status, 200);
+    } finally {
+      server.start();
+      svc.child.kill('SIGTERM');
+      await svc.exited;
+    }
+  });
+
   test('503 problem+json with Retry-After while PostgreSQL is down, recovery without a restart', async () => {
     const svc = await startService('users', { DATABASE_URL: server.url, DRAIN_DELAY_MS: '0' });
     assert.equal(

@@ -16,6 +16,7 @@ export function registerHealth(
 
   app.get('/readyz', hidden, async (_request, reply) => {
     if (lifecycle.draining) return reply.status(503).send({ status: 'draining' });
+    if (lifecycle.starting) return reply.status(503).send({ status: 'starting' });
     try {
       await db.ping(PING_TIMEOUT_MS);
       return { status: 'ready' };

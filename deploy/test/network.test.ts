@@ -1,0 +1,75 @@
+// Default deny in every namespace; each workload allows exactly its peers.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { allBuilds, ofKind, podTemplates } from './lib/manifests.ts';
+import type { K8sObject } from './lib/manifests.ts';
+
+function selects(policy: K8sObject, labels: Record<string, string>) {
+  const sel = policy.spec.podSelector;
+  return (
+    Object.entries(sel.matchLabels ?? {}).every(([k, v]) => labels[k] === v) &&
+    !sel.matchExpressions
+  );
+}
+
+for (const { name, objects } of allBuilds()) {
+  describe(`network policies in ${name}`, () => {
+    const policies = ofKind(objects, 'NetworkPolicy');
+
+    it('denies all ingress and egress by default in the namespace', () => {
+      const deny = policies.find((p) => Object.keys(p.spec.podSelector).length === 0);
+      assert.ok(deny);
+      assert.deepEqual(deny.spec.policyTypes, ['Ingress', 'Egress']);
+      assert.equal(deny.spec.ingress, undefined);
+      assert.equal(deny.spec.egress, undefined);
+    });
+
+    for (const { owner, object } of podTemplates(objects)) {
+      const labels = object.spec.template.metadata.labels;
+      const own = policies.filter(
+        (p) => Object.keys(p.spec.podSelector).length > 0 && selects(p, labels),
+      );
+      it(`${owner} has its own policy for both directions`, () => {
+        assert.equal(own.length, 1);
+        assert.deepEqual(own[0]!.spec.policyTypes, ['Ingress', 'Egress']);
+      });
+      if (object.kind !== 'Deployment') continue;
+
+      it(`${owner} accepts only the ingress controller and Prometheus, on the http port`, () => {
+        const ingress = own[0]!.spec.ingress;
+        assert.equal(ingress.length, 2);
+        for (const rule of ingress) {
+          assert.deepEqual(rule.ports, [{ port: 'http', protocol: 'TCP' }]);
+          for (const peer of rule.from) {
+            assert.ok(
+              peer.namespaceSelector && peer.podSelector,
+              'peer pinned to namespace and pods',
+            );
+          }
+        }
+      });
+
+      it(`${owner} reaches only DNS and PostgreSQL`, () => {
+        const ports = own[0]!.spec.egress.flatMap((r: K8sObject) =>
+          r.ports.map((p: K8sObject) => `${p.protocol}/${p.port}`),
+        );
+        assert.deepEqual(ports.sort(), ['TCP/53', 'TCP/5432', 'UDP/53']);
+        const dns = own[0]!.spec.egress.find((r: K8sObject) =>
+          r.ports.some((p: K8sObject) => p.port === 53),
+        );
+        assert.ok(dns.to?.length, 'DNS only to the cluster DNS pods');
+      });
+    }
+
+    it('lets only the APIs reach the in-cluster database, when there is one', () => {
+      const pg = policies.find((p) => p.metadata.name === 'postgres');
+      if (!ofKind(objects, 'StatefulSet').length) return assert.equal(pg, undefined);
+      assert.ok(pg);
+      assert.deepEqual(pg.spec.ingress[0].from[0].podSelector.matchExpressions[0].values.sort(), [
+        'shifts',
+        'users',
+      ]);
+      assert.equal(pg.spec.egress, undefined);
+    });
+  });
+}
