@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Builds every binary the local test cluster needs into a versioned cache outside the repo:
+#   ${SHIFTOPS_CACHE:-$HOME/.cache/shiftops}/<version set>/bin/
+# Idempotent: a binary that is already there is skipped. Needs Go and the Go module proxy only.
+# Prometheus itself comes from Debian (apt-get install prometheus), see ensure_prometheus.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=versions.env
+source "${HERE}/versions.env"
+[[ -n "${GOTOOLCHAIN:-}" ]] && export GOTOOLCHAIN
+
+BIN="${CLUSTER_BIN_DIR}"
+mkdir -p "${BIN}"
+export GOFLAGS="${GOFLAGS:-} -mod=mod"
+export CGO_ENABLED=0
+# -p 2: this machine has 2 cores; more parallel compile jobs only cost memory.
+GOBUILD=(go build -p 2 -trimpath)
+BUILD_DATE="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+WORK="$(mktemp -d /tmp/shiftops-build.XXXXXX)"
+trap 'rm -rf "${WORK}"' EXIT
+
+log() { printf '[build %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+have() { local f; for f in "$@"; do [[ -x "${BIN}/${f}" ]] || return 1; done; }
+step() { # step NAME FUNC BINARIES...
+  local name="$1" fn="$2"; shift 2
+  if have "$@"; then log "${name}: cached ($*)"; return 0; fi
+  local t0=$SECONDS
+  log "${name}: building $*"
+  "${fn}"
+  have "$@" || { log "${name}: FAILED, missing binaries"; return 1; }
+  log "${name}: done in $((SECONDS - t0))s"
+}
+
+wrapper() { # wrapper DIR GO_DIRECTIVE: an empty main module to build other modules' main packages
+  mkdir -p "$1"
+  printf 'module shiftops.local/clusterbuild\n\ngo %s\n' "$2" > "$1/go.mod"
+}
+
+build_kwok() {
+  local d="${WORK}/kwok"
+  wrapper "$d" 1.26.0
+  cd "$d"
+  go mod edit -require="sigs.k8s.io/kwok@${KWOK_VERSION}"
+  printf '//go:build tools\npackage tools\nimport (\n _ "sigs.k8s.io/kwok/cmd/kwok"\n _ "sigs.k8s.io/kwok/cmd/kwokctl"\n)\n' > tools.go
+  go mod tidy
+  "${GOBUILD[@]}" -o "${BIN}/" \
+    -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${KUBE_VERSION}" \
+    sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl
+}
+
+build_etcd() {
+  # go install fails (server/go.mod has replace => ../api etc.); a wrapper module uses the
+  # required go.etcd.io/etcd/*/v3 versions instead. The module root is package main.
+  local d="${WORK}/etcd"
+  wrapper "$d" 1.26.0
+  cd "$d"
+  go mod edit -require="go.etcd.io/etcd/server/v3@${ETCD_VERSION}"
+  printf '//go:build tools\npackage tools\nimport _ "go.etcd.io/etcd/server/v3"\n' > tools.go
+  go mod tidy
+  "${GOBUILD[@]}" -o "${BIN}/etcd" \
+    -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=${ETCD_VERSION}" \
+    go.etcd.io/etcd/server/v3
+}
+
+build_kube() {
+  # k8s.io/kubernetes cannot be `go install`ed: its go.mod replaces k8s.io/* => ./staging/...
+  # (required at v0.0.0). Generate the replace list from those v0.0.0 requires.
+  local d="${WORK}/kube" kmod
+  kmod="$(go mod download -json "k8s.io/kubernetes@${KUBE_VERSION}" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+  wrapper "$d" "$(awk '$1=="go"{print $2; exit}' "${kmod}")"
+  cd "$d"
+  # Keep k/k's default GODEBUG settings (godebug lines in its go.mod).
+  grep -E '^godebug ' "${kmod}" >> go.mod || true
+  go mod edit -require="k8s.io/kubernetes@${KUBE_VERSION}"
+  local m
+  for m in $(awk '/^require \(/{r=1;next} r&&/^\)/{r=0} r&&$2=="v0.0.0"{print $1} $1=="require"&&$3=="v0.0.0"{print $2}' "${kmod}"); do
+    go mod edit -replace="${m}=${m}@${KUBE_STAGING_VERSION}"
+  done
+  log "kube: $(grep -c '=>' go.mod) staging replaces generated from k/k go.mod"
+  printf '//go:build tools\npackage tools\nimport (\n _ "k8s.io/kubernetes/cmd/kube-apiserver"\n _ "k8s.io/kubernetes/cmd/kube-controller-manager"\n _ "k8s.io/kubernetes/cmd/kube-scheduler"\n _ "k8s.io/kubernetes/cmd/kubectl"\n)\n' > tools.go
+  go mod tidy
+  local major minor ldf p
+  major="${KUBE_VERSION#v}"; major="${major%%.*}"
+  minor="${KUBE_VERSION#v*.}"; minor="${minor%%.*}"
+  ldf="-s -w"
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldf+=" -X ${p}.gitVersion=${KUBE_VERSION} -X ${p}.gitMajor=${major} -X ${p}.gitMinor=${minor}"
+    ldf+=" -X ${p}.gitTreeState=clean -X ${p}.buildDate=${BUILD_DATE}"
+  done
+  # One go build for all four: shared packages compile once. Tags as in hack/lib/golang.sh.
+  "${GOBUILD[@]}" -tags "selinux,notest,grpcnotrace" -ldflags "${ldf}" -o "${BIN}/" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
+}
+
+build_metrics_server() {
+  local d="${WORK}/ms"
+  wrapper "$d" 1.24.4
+  cd "$d"
+  go mod edit -require="sigs.k8s.io/metrics-server@${METRICS_SERVER_VERSION}"
+  printf '//go:build tools\npackage tools\nimport _ "sigs.k8s.io/metrics-server/cmd/metrics-server"\n' > tools.go
+  go mod tidy
+  "${GOBUILD[@]}" -o "${BIN}/metrics-server" \
+    -ldflags "-s -w -X k8s.io/client-go/pkg/version.gitVersion=${METRICS_SERVER_VERSION} -X k8s.io/component-base/version.gitVersion=${METRICS_SERVER_VERSION}" \
+    sigs.k8s.io/metrics-server/cmd/metrics-server
+}
+
+build_prometheus_adapter() {
+  local d="${WORK}/pa"
+  wrapper "$d" 1.22.1
+  cd "$d"
+  go mod edit -require="sigs.k8s.io/prometheus-adapter@${PROMETHEUS_ADAPTER_VERSION}"
+  printf '//go:build tools\npackage tools\nimport _ "sigs.k8s.io/prometheus-adapter/cmd/adapter"\n' > tools.go
+  go mod tidy
+  "${GOBUILD[@]}" -o "${BIN}/prometheus-adapter" -ldflags "-s -w" \
+    sigs.k8s.io/prometheus-adapter/cmd/adapter
+}
+
+ensure_prometheus() {
+  if [[ -x /usr/bin/prometheus ]]; then log "prometheus: $(/usr/bin/prometheus --version 2>&1 | head -1)"; return 0; fi
+  if [[ "${SHIFTOPS_NO_APT:-}" == 1 ]]; then log "prometheus: missing and SHIFTOPS_NO_APT=1"; return 1; fi
+  local t0=$SECONDS
+  log "prometheus: installing Debian package (service start suppressed)"
+  # Keep the package's systemd/init service from starting: kwokctl runs its own Prometheus.
+  local prc=/usr/sbin/policy-rc.d had_prc=0
+  [[ -e "${prc}" ]] && had_prc=1
+  if [[ "${had_prc}" == 0 ]]; then printf '#!/bin/sh\nexit 101\n' > "${prc}"; chmod +x "${prc}"; fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus
+  [[ "${had_prc}" == 0 ]] && rm -f "${prc}"
+  # In case something started it anyway (no systemd here, but be sure): stop the packaged daemon.
+  if command -v service >/dev/null; then service prometheus stop >/dev/null 2>&1 || true; fi
+  local pid
+  for pid in $(pgrep -x prometheus || true); do
+    if [[ "$(readlink "/proc/${pid}/exe" 2>/dev/null)" == /usr/bin/prometheus ]] && \
+       grep -q -- '/etc/prometheus' "/proc/${pid}/cmdline" 2>/dev/null; then kill "${pid}" || true; fi
+  done
+  log "prometheus: installed in $((SECONDS - t0))s: $(/usr/bin/prometheus --version 2>&1 | head -1)"
+}
+
+T0=$SECONDS
+log "cache: ${BIN}"
+log "go: $(go version)"
+what="${1:-all}"
+case "${what}" in
+  all)
+    step kwok build_kwok kwok kwokctl
+    step etcd build_etcd etcd
+    step kube build_kube kube-apiserver kube-controller-manager kube-scheduler kubectl
+    step metrics-server build_metrics_server metrics-server
+    step prometheus-adapter build_prometheus_adapter prometheus-adapter
+    ensure_prometheus
+    ;;
+  kwok) step kwok build_kwok kwok kwokctl ;;
+  etcd) step etcd build_etcd etcd ;;
+  kube) step kube build_kube kube-apiserver kube-controller-manager kube-scheduler kubectl ;;
+  metrics-server) step metrics-server build_metrics_server metrics-server ;;
+  prometheus-adapter) step prometheus-adapter build_prometheus_adapter prometheus-adapter ;;
+  prometheus) ensure_prometheus ;;
+  *) echo "usage: $0 [all|kwok|etcd|kube|metrics-server|prometheus-adapter|prometheus]" >&2; exit 2 ;;
+esac
+log "total: $((SECONDS - T0))s"

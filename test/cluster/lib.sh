@@ -1,0 +1,36 @@
+# Common settings for up.sh / down.sh / smoke.sh (sourced, not run).
+CLUSTER_HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=versions.env
+source "${CLUSTER_HERE}/versions.env"
+[[ -n "${GOTOOLCHAIN:-}" ]] && export GOTOOLCHAIN
+
+CLUSTER_NAME="${SHIFTOPS_CLUSTER_NAME:-shiftops}"
+# kwokctl's home (clusters, its cache). Outside the repo; `down.sh` removes the cluster dir.
+export KWOK_WORKDIR="${SHIFTOPS_KWOK_WORKDIR:-${SHIFTOPS_CACHE}/kwok}"
+export KWOK_KUBE_VERSION="${KUBE_VERSION}"
+CLUSTER_DIR="${KWOK_WORKDIR}/clusters/${CLUSTER_NAME}"
+# Our own run state (generated config, adapter pid/log/certs), next to kwokctl's cluster dir.
+RUN_DIR="${KWOK_WORKDIR}/shiftops-run/${CLUSTER_NAME}"
+CLUSTER_KUBECONFIG="${CLUSTER_DIR}/kubeconfig.yaml"
+PROMETHEUS_PORT="${SHIFTOPS_PROMETHEUS_PORT:-19090}"
+ADAPTER_PORT="${SHIFTOPS_ADAPTER_PORT:-16443}"
+BIN="${CLUSTER_BIN_DIR}"
+# kubectl from the cache first on PATH: kwokctl runs `kubectl` from PATH (there is no
+# --kubectl-binary flag) and would download one otherwise.
+export PATH="${BIN}:${PATH}"
+
+clog() { printf '[%s %s] %s\n' "$(basename "$0" .sh)" "$(date +%H:%M:%S)" "$*" >&2; }
+kc() { kubectl --kubeconfig "${CLUSTER_KUBECONFIG}" "$@"; }
+
+# pid_alive PID NEEDLE: true if PID runs and its command line contains NEEDLE
+pid_alive() {
+  [[ -n "$1" && -r "/proc/$1/cmdline" ]] && tr '\0' ' ' < "/proc/$1/cmdline" | grep -q -- "$2"
+}
+
+stop_pid() { # stop_pid PID NEEDLE: TERM, wait up to 10 s, then KILL
+  local pid="$1" needle="$2" i
+  pid_alive "${pid}" "${needle}" || return 0
+  kill "${pid}" 2>/dev/null || true
+  for i in $(seq 1 50); do pid_alive "${pid}" "${needle}" || return 0; sleep 0.2; done
+  kill -9 "${pid}" 2>/dev/null || true
+}

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Starts the local test cluster: a real control plane (etcd, kube-apiserver, kube-controller-manager,
+# kube-scheduler) with kwok-simulated nodes and pods, metrics-server, Prometheus and
+# prometheus-adapter, all on 127.0.0.1, all binaries from build.sh's cache (no downloads).
+# Prints `export KUBECONFIG=...`. Stop it with down.sh. On failure or Ctrl-C it tears itself down.
+#
+# Env: SHIFTOPS_CACHE, SHIFTOPS_CLUSTER_NAME (shiftops), SHIFTOPS_PROMETHEUS_PORT (19090),
+#      SHIFTOPS_ADAPTER_PORT (16443), SHIFTOPS_SKIP_BUILD=1 (do not run build.sh first).
+set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
+HERE="${CLUSTER_HERE}"
+T0=$SECONDS
+
+if [[ "${SHIFTOPS_SKIP_BUILD:-}" != 1 ]]; then
+  bash "${HERE}/build.sh" all >&2
+fi
+for b in kwokctl kwok etcd kube-apiserver kube-controller-manager kube-scheduler kubectl metrics-server prometheus-adapter; do
+  [[ -x "${BIN}/${b}" ]] || { clog "missing ${BIN}/${b}: run test/cluster/build.sh"; exit 1; }
+done
+PROMETHEUS_BIN="$(command -v prometheus || true)"
+[[ -x "${PROMETHEUS_BIN}" ]] || { clog "prometheus not installed: run test/cluster/build.sh (apt-get install prometheus)"; exit 1; }
+
+if [[ -d "${CLUSTER_DIR}" || -f "${RUN_DIR}/adapter.pid" ]]; then
+  clog "cluster ${CLUSTER_NAME} exists already: tearing it down first"
+  bash "${HERE}/down.sh"
+fi
+
+exec 3>&1 4>&2  # original stdout/stderr, for the exit trap (a trap can fire inside a redirected function call)
+teardown() {
+  local rc=$?
+  trap - EXIT INT TERM
+  exec 1>&3 2>&4
+  clog "up.sh failed or interrupted (rc=${rc}): tearing down"
+  if [[ -d "${CLUSTER_DIR}/logs" ]]; then
+    for f in "${CLUSTER_DIR}"/logs/*.log "${RUN_DIR}"/adapter.log; do
+      [[ -f "$f" ]] && { echo "--- tail ${f}" >&2; tail -n 15 "$f" >&2; }
+    done
+  fi
+  bash "${HERE}/down.sh" || true
+  exit "$(( rc == 0 ? 1 : rc ))"
+}
+trap teardown EXIT
+trap 'exit 130' INT TERM
+
+mkdir -p "${RUN_DIR}"
+# kwokctl configuration: kwok/kwokctl.yaml plus the local metrics-server manifest directory as an
+# absolute path (KWOK_METRICS_SERVER_MANIFESTS does not work: kwok parses list env vars with
+# fmt.Sscan, which cannot fill a []string, and silently keeps the default URL).
+sed "s#^options:#options:\n  metricsServerManifests:\n  - ${HERE}/kwok/metrics-server#" \
+  "${HERE}/kwok/kwokctl.yaml" > "${RUN_DIR}/kwokctl.yaml"
+
+create_args=(
+  --name "${CLUSTER_NAME}" create cluster
+  -c "${RUN_DIR}/kwokctl.yaml"
+  -c "${HERE}/kwok/stages-default.yaml"
+  -c "${HERE}/kwok/stages-shiftops.yaml"
+  -c "${HERE}/kwok/metrics.yaml"
+  --runtime binary
+  --kube-apiserver-binary "${BIN}/kube-apiserver"
+  --kube-controller-manager-binary "${BIN}/kube-controller-manager"
+  --kube-scheduler-binary "${BIN}/kube-scheduler"
+  --kwok-controller-binary "${BIN}/kwok"
+  --etcd-binary "${BIN}/etcd"
+  --metrics-server-binary "${BIN}/metrics-server"
+  --prometheus-binary "${PROMETHEUS_BIN}"
+  --prometheus-port "${PROMETHEUS_PORT}"
+  --enable metrics-server
+  --kube-admission=true --kube-authorization=true
+  # Do not add a context to ~/.kube/config (the default): use the cluster's own kubeconfig.
+  --kubeconfig=
+)
+
+# Guard: nothing may be fetched from the network. kwokctl's dry run prints "# Download <src>" for
+# every binary/manifest, local paths included (those are symlinked/copied): only http(s) is a fetch.
+if "${BIN}/kwokctl" "${create_args[@]}" --dry-run 2>&1 | grep -E '^# (Download|Build) https?://'; then
+  clog "kwokctl would download something (lines above): refusing"; exit 1
+fi
+
+clog "creating kwokctl cluster ${CLUSTER_NAME} (Kubernetes ${KUBE_VERSION}) in ${CLUSTER_DIR}"
+t=$SECONDS
+"${BIN}/kwokctl" "${create_args[@]}" --wait 5m >"${RUN_DIR}/kwokctl-create.log" 2>&1 3>&- 4>&- \
+  || { cat "${RUN_DIR}/kwokctl-create.log" >&2; exit 1; }
+clog "control plane up in $((SECONDS - t))s"
+
+t=$SECONDS
+kc apply -f "${HERE}/kwok/nodes.yaml" >/dev/null
+kc wait --for=condition=Ready node --all --timeout=120s >/dev/null
+clog "$(kc get nodes --no-headers | wc -l) nodes Ready in $((SECONDS - t))s"
+
+# prometheus-adapter as a host process, like kwokctl runs metrics-server. It has no --kubeconfig
+# flag: --lister-kubeconfig plus the authn/authz kubeconfigs (custom-metrics-apiserver builder).
+t=$SECONDS
+mkdir -p "${RUN_DIR}/adapter-certs"
+setsid "${BIN}/prometheus-adapter" \
+  --lister-kubeconfig="${CLUSTER_KUBECONFIG}" \
+  --authentication-kubeconfig="${CLUSTER_KUBECONFIG}" \
+  --authorization-kubeconfig="${CLUSTER_KUBECONFIG}" \
+  --bind-address=127.0.0.1 --secure-port="${ADAPTER_PORT}" \
+  --cert-dir="${RUN_DIR}/adapter-certs" \
+  --prometheus-url="http://127.0.0.1:${PROMETHEUS_PORT}/" \
+  --config="${HERE}/adapter/rules.yaml" \
+  --metrics-relist-interval=15s \
+  --v=2 \
+  </dev/null >"${RUN_DIR}/adapter.log" 2>&1 3>&- 4>&- &
+echo $! > "${RUN_DIR}/adapter.pid"
+sed "s/@ADAPTER_PORT@/${ADAPTER_PORT}/g" "${HERE}/adapter/apiservice.yaml.tmpl" | kc apply -f - >/dev/null
+
+for api in v1beta1.metrics.k8s.io v1beta2.custom.metrics.k8s.io v1beta1.custom.metrics.k8s.io; do
+  if ! kc wait --for=condition=Available "apiservice/${api}" --timeout=120s >/dev/null; then
+    kc get apiservice "${api}" -o yaml >&2; exit 1
+  fi
+done
+pid_alive "$(cat "${RUN_DIR}/adapter.pid")" prometheus-adapter || { clog "prometheus-adapter died"; exit 1; }
+# kwokctl does not notice a Prometheus that failed to start (e.g. port taken): check it.
+for i in $(seq 1 60); do
+  curl -sf --max-time 2 "http://127.0.0.1:${PROMETHEUS_PORT}/-/ready" >/dev/null && break
+  (( i == 60 )) && { clog "Prometheus not ready on 127.0.0.1:${PROMETHEUS_PORT}"; exit 1; }
+  sleep 1
+done
+clog "metrics APIs available in $((SECONDS - t))s"
+
+trap - EXIT INT TERM
+clog "cluster ${CLUSTER_NAME} ready in $((SECONDS - T0))s total"
+cat <<EOF
+# Kubernetes ${KUBE_VERSION} (kwok ${KWOK_VERSION}); Prometheus http://127.0.0.1:${PROMETHEUS_PORT}
+# logs: ${CLUSTER_DIR}/logs/ and ${RUN_DIR}/adapter.log ; stop with: $(realpath --relative-to="$PWD" "${HERE}/down.sh" 2>/dev/null || echo "${HERE}/down.sh")
+export KUBECONFIG=${CLUSTER_KUBECONFIG}
+export PATH=${BIN}:\$PATH
+export KWOK_WORKDIR=${KWOK_WORKDIR}  # for kwokctl --name ${CLUSTER_NAME} get components|logs ...
+EOF
