@@ -18,6 +18,7 @@ const defaultRoots = [
   'cli/test',
   'deploy/test',
   'test/reliability',
+  'bench/test',
 ];
 
 function collect(dir: string): string[] {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import pg from 'pg';
+import { parseTimestamptz } from '../src/db/postgres.js';
 import { openPostgres, sqlState, isDatabaseUnavailable, type Database } from '../src/index.js';
 import { createTestDatabase, postgresUrl, silentLogger } from '../testing/index.js';
 
@@ -124,3 +126,59 @@ describe(
     });
   },
 );
+
+test("timestamptz text parses to the same instant as pg's own parser", () => {
+  const reference = pg.types.getTypeParser(pg.types.builtins.TIMESTAMPTZ, 'text');
+  for (const text of [
+    '2026-11-23 06:00:00+00',
+    '2026-11-23 06:00:00.1+00',
+    '2026-11-23 06:00:00.123456+00',
+    '2026-11-23 06:00:00.999999+00',
+    '2026-11-23 06:00:00.5-08',
+    '2026-11-23 11:30:00.25+05:30',
+    '1999-12-31 23:59:59.999+14',
+    '2000-02-29 00:00:00-09:30',
+    '0099-01-01 00:00:00+00',
+    '0044-03-15 12:00:00+00 BC',
+    '12026-01-01 00:00:00+00',
+    '1900-01-01 00:00:00+00:19:32',
+  ]) {
+    const ours = parseTimestamptz(text);
+    const theirs = reference(text) as Date;
+    assert.equal(ours.getTime(), theirs.getTime(), text);
+  }
+  assert.equal(parseTimestamptz('infinity'), Infinity);
+});
+
+describe('timestamptz from the server', { skip: url ? false : 'no PostgreSQL server' }, () => {
+  test('is the same instant in any session time zone', async () => {
+    const database = await createTestDatabase(url!);
+    const db = openPostgres({
+      url: database.url,
+      poolMax: 2,
+      statementTimeoutMs: 5000,
+      applicationName: 'tz-test',
+      logger: silentLogger,
+    });
+    try {
+      const instant = '2026-11-23T06:00:00.123Z';
+      for (const zone of ['UTC', 'Asia/Kolkata', 'America/St_Johns', 'Pacific/Kiritimati']) {
+        const row = await db.transaction(async (tx) => {
+          await tx.query(`SET LOCAL TimeZone = '${zone}'`);
+          return (
+            await tx.query<{ t: Date; text: string }>(
+              'SELECT $1::timestamptz AS t, $1::timestamptz::text AS text',
+              [instant],
+            )
+          ).rows[0]!;
+        });
+        assert.equal(row.t.toISOString(), instant, `${zone}: ${row.text}`);
+      }
+      const piped = await db.query<{ t: Date }>('SELECT $1::timestamptz AS t', [instant]);
+      assert.equal(piped.rows[0]!.t.toISOString(), instant);
+    } finally {
+      await db.close();
+      await database.drop();
+    }
+  });
+});

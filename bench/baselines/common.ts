@@ -1,0 +1,87 @@
+// What the floor and typical baselines share: the pool, and the same row → JSON mapping and
+// cursors as the services, so every server sends the same bytes for the same request.
+import pg from 'pg';
+
+export interface BaselineOptions {
+  databaseUrl: string;
+  port: number;
+  /** Same as the services' DB_POOL_MAX. */
+  poolMax: number;
+  statementTimeoutMs: number;
+}
+
+export function baselineOptions(env = process.env): BaselineOptions {
+  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is required');
+  return {
+    databaseUrl: env.DATABASE_URL,
+    port: Number(env.PORT ?? 8080),
+    poolMax: Number(env.DB_POOL_MAX ?? 10),
+    statementTimeoutMs: Number(env.DB_STATEMENT_TIMEOUT_MS ?? 5000),
+  };
+}
+
+export function createPool(o: BaselineOptions, name: string): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: o.databaseUrl,
+    max: o.poolMax,
+    connectionTimeoutMillis: 2000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: o.statementTimeoutMs,
+    application_name: name,
+  });
+  pool.on('error', () => {});
+  return pool;
+}
+
+type Row = Record<string, unknown>;
+const iso = (d: unknown) => (d as Date).toISOString();
+
+export function toUser(r: Row) {
+  return {
+    id: r.id,
+    email: r.email,
+    firstName: r.first_name,
+    lastName: r.last_name,
+    role: r.role,
+    locationId: r.location_id,
+    active: r.active,
+    createdAt: iso(r.created_at),
+    updatedAt: iso(r.updated_at),
+  };
+}
+
+export function toShift(r: Row) {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    locationId: r.location_id,
+    position: r.position,
+    startsAt: iso(r.starts_at),
+    endsAt: iso(r.ends_at),
+    breakMinutes: r.break_minutes,
+    notes: r.notes,
+    published: r.published,
+    createdAt: iso(r.created_at),
+    updatedAt: iso(r.updated_at),
+  };
+}
+
+export const encodeCursor = (key: string[]) =>
+  Buffer.from(JSON.stringify(key)).toString('base64url');
+export const decodeCursor = (cursor: string) =>
+  JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as string[];
+
+/** One page as the services send it: `limit` rows and the cursor of the last one if more follow. */
+export function page<T extends { id: unknown }>(
+  rows: Row[],
+  limit: number,
+  map: (r: Row) => T,
+  key: (item: T) => string[],
+) {
+  const items = rows.slice(0, limit).map(map);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor(key(last)) : null };
+}
+
+export const userKey = (u: { id: unknown }) => [u.id as string];
+export const shiftKey = (s: { id: unknown; startsAt: string }) => [s.startsAt, s.id as string];
