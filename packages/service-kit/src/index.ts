@@ -7,6 +7,7 @@ export {
   type Database,
   type Queryable,
   type QueryResult,
+  type Versioned,
 } from './db/database.js';
 export { migrate } from './db/migrate.js';
 export { openPGlite } from './db/pglite.js';

@@ -6,6 +6,7 @@ import {
   preconditionFailed,
   sqlState,
   type Database,
+  type Versioned,
 } from '@shiftops/service-kit';
 import type { Shift, ShiftCreate, ShiftPatch } from './schemas.js';
 
@@ -22,11 +23,6 @@ interface ShiftRow {
   version: number;
   created_at: Date;
   updated_at: Date;
-}
-
-export interface Versioned<T> {
-  value: T;
-  version: number;
 }
 
 const COLUMNS = `id, user_id, location_id, position, starts_at, ends_at, break_minutes, notes,

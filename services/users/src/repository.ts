@@ -6,6 +6,7 @@ import {
   preconditionFailed,
   sqlState,
   type Database,
+  type Versioned,
 } from '@shiftops/service-kit';
 import type { User, UserCreate, UserPatch } from './schemas.js';
 
@@ -20,11 +21,6 @@ interface UserRow {
   version: number;
   created_at: Date;
   updated_at: Date;
-}
-
-export interface Versioned<T> {
-  value: T;
-  version: number;
 }
 
 const COLUMNS =

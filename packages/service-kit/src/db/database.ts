@@ -10,6 +10,12 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
+/** A row as the API shows it, with the version counter behind its ETag. */
+export interface Versioned<T> {
+  value: T;
+  version: number;
+}
+
 export interface PoolStats {
   total: number;
   idle: number;
