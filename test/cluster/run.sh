@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# `npm run test:cluster`: build (or take from the cache) the pinned binaries, start a dedicated
+# cluster (name shiftops-ci, its own ports, so a person's `shiftops` cluster is not touched),
+# build the CLI, run the cluster tests (test/cluster/tests/NN-*.test.ts in order, then the CLI's
+# own cli/test-cluster/*.test.ts) against it, and tear everything down: also on failure, Ctrl-C
+# or TERM. Prints each phase's duration. Exit status: non-zero if any phase or test failed.
+#
+# Usage: test/cluster/run.sh [test files...]     (default: all of them)
+# Env:   SHIFTOPS_CLUSTER_NAME (shiftops-ci), SHIFTOPS_PROMETHEUS_PORT (19091),
+#        SHIFTOPS_ADAPTER_PORT (16444), SHIFTOPS_CACHE, SHIFTOPS_KEEP_CLUSTER=1 (leave it running
+#        for a look afterwards; stop it with SHIFTOPS_CLUSTER_NAME=shiftops-ci test/cluster/down.sh),
+#        CI=true (nothing may be skipped: a skipped test fails the run).
+set -uo pipefail
+export SHIFTOPS_CLUSTER_NAME="${SHIFTOPS_CLUSTER_NAME:-shiftops-ci}"
+export SHIFTOPS_PROMETHEUS_PORT="${SHIFTOPS_PROMETHEUS_PORT:-19091}"
+export SHIFTOPS_ADAPTER_PORT="${SHIFTOPS_ADAPTER_PORT:-16444}"
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
+HERE="${CLUSTER_HERE}"
+REPO="$(cd "${HERE}/../.." && pwd)"
+cd "${REPO}"
+
+T0=$SECONDS
+PHASES=()
+phase_start() { PHASE="$1"; PHASE_T=$SECONDS; echo "== ${PHASE}" >&2; }
+phase_end() { # phase_end RC
+  local d=$((SECONDS - PHASE_T))
+  PHASES+=("$(printf '%-7s %4ds  %s' "${PHASE}" "${d}" "$([[ "$1" == 0 ]] && echo ok || echo "FAILED (rc $1)")")")
+  echo "== ${PHASE}: $([[ "$1" == 0 ]] && echo ok || echo "FAILED (rc $1)") in ${d}s" >&2
+}
+summary() {
+  echo "== phases (cluster ${CLUSTER_NAME}, Kubernetes ${KUBE_VERSION}):" >&2
+  for p in "${PHASES[@]}"; do echo "   ${p}" >&2; done
+  echo "   total   $((SECONDS - T0))s" >&2
+}
+
+TMP="$(mktemp -d)"
+exec 3>&1 4>&2 # for the trap (see README "Gotchas")
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  exec 1>&3 2>&4
+  if [[ "${PHASE:-}" != down && "${PHASE:-}" != done ]]; then
+    [[ -n "${PHASE:-}" ]] && phase_end "${rc}"
+  fi
+  if [[ "${SHIFTOPS_KEEP_CLUSTER:-}" == 1 ]]; then
+    echo "== cluster ${CLUSTER_NAME} left running: export KUBECONFIG=${CLUSTER_KUBECONFIG}" >&2
+  else
+    phase_start down
+    bash "${HERE}/down.sh"
+    phase_end $?
+  fi
+  rm -rf "${TMP}"
+  summary
+  (( rc != 0 )) && echo "== test:cluster FAILED (rc ${rc})" >&2
+  exit "${rc}"
+}
+trap cleanup EXIT
+trap 'echo "== interrupted" >&2; exit 130' INT TERM
+
+# --- build: pinned binaries from the versioned cache (built from Go modules when missing) -------
+phase_start build
+bash "${HERE}/build.sh" all || exit 1
+phase_end 0
+
+# --- start: the cluster -------------------------------------------------------------------------
+phase_start start
+SHIFTOPS_SKIP_BUILD=1 bash "${HERE}/up.sh" >"${TMP}/env" || exit 1
+export KUBECONFIG="${CLUSTER_KUBECONFIG}"
+kubectl get nodes -L topology.kubernetes.io/zone >&2 || exit 1
+phase_end 0
+
+# --- tsc: the CLI the tests run (cli/dist/main.js) ----------------------------------------------
+phase_start tsc
+npx tsc -b || exit 1
+phase_end 0
+
+# --- tests --------------------------------------------------------------------------------------
+phase_start tests
+if (( $# > 0 )); then
+  files=("$@")
+else
+  files=(test/cluster/tests/*.test.ts cli/test-cluster/*.test.ts)
+fi
+# One file at a time, in order, all on this one cluster. spec for people, TAP for the counts.
+node --conditions=source --import tsx --test --test-concurrency=1 --test-timeout=900000 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="${TMP}/tap" \
+  "${files[@]}"
+rc=$?
+count() { sed -n "s/^# $1 \([0-9]*\)$/\1/p" "${TMP}/tap" | tail -1; }
+pass="$(count pass)" fail="$(count fail)" skipped="$(count skipped)" cancelled="$(count cancelled)"
+echo "== tests: ${pass:-?} passed, ${fail:-?} failed, ${cancelled:-?} cancelled, ${skipped:-?} skipped" >&2
+if [[ -z "${pass}" ]]; then rc=1; fi
+if [[ "${CI:-}" == true && "${skipped:-0}" != 0 ]]; then
+  echo "== CI=true: ${skipped} test(s) skipped, which counts as a failure" >&2
+  rc=1
+fi
+phase_end "${rc}"
+PHASE=done
+exit "${rc}"
