@@ -13,6 +13,8 @@ export interface PostgresServer {
   /** Connection URL of the `postgres` database as superuser. */
   url: string;
   port: number;
+  /** The data directory, owned by the server's user (copy it only while stopped). */
+  dataDir: string;
   stop(): void;
   start(): void;
   destroy(): void;
@@ -53,7 +55,16 @@ function run(bin: string, args: string[]) {
   execFileSync(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-export async function startPostgresServer(): Promise<PostgresServer> {
+export interface PostgresServerOptions {
+  /** More `-c name=value` settings, e.g. for a benchmark. */
+  settings?: Record<string, string>;
+  /** Start from a copy of this (stopped) data directory instead of running initdb. */
+  copyDataFrom?: string;
+}
+
+export async function startPostgresServer(
+  options: PostgresServerOptions = {},
+): Promise<PostgresServer> {
   const bin = postgresBinDir();
   if (!bin) {
     throw new Error(
@@ -68,32 +79,51 @@ export async function startPostgresServer(): Promise<PostgresServer> {
   }
   const data = join(dir, 'data');
   const port = await freePort();
-  run(join(bin, 'initdb'), [
-    '-D',
-    data,
-    '-U',
-    'postgres',
-    '-A',
-    'trust',
-    '-E',
-    'UTF8',
-    '--no-sync',
-  ]);
-  const options = [
+  if (options.copyDataFrom) {
+    // cp -a keeps the postgres user as owner when run as root.
+    execFileSync('cp', ['-a', options.copyDataFrom, data]);
+  } else {
+    run(join(bin, 'initdb'), [
+      '-D',
+      data,
+      '-U',
+      'postgres',
+      '-A',
+      'trust',
+      '-E',
+      'UTF8',
+      '--no-sync',
+    ]);
+  }
+  const settings = {
+    listen_addresses: "'127.0.0.1'",
+    fsync: 'off',
+    full_page_writes: 'off',
+    max_connections: '200',
+    ...options.settings,
+  };
+  const serverOptions = [
     `-p ${port}`,
     `-k ${dir}`,
-    "-c listen_addresses='127.0.0.1'",
-    '-c fsync=off',
-    '-c full_page_writes=off',
-    '-c max_connections=200',
+    ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`),
   ].join(' ');
   let running = false;
   const server: PostgresServer = {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
+    dataDir: data,
     start() {
       if (running) return;
-      run(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start']);
+      run(join(bin, 'pg_ctl'), [
+        '-D',
+        data,
+        '-o',
+        serverOptions,
+        '-l',
+        join(dir, 'log'),
+        '-w',
+        'start',
+      ]);
       running = true;
     },
     stop() {
