@@ -23,14 +23,14 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
 
-const DEFAULT_K8S_MINOR = '1.34'; // used only when test/cluster/versions.env does not pin one
+const DEFAULT_K8S_MINOR = '1.34'; // used only when cluster/versions.env does not pin one
 const deploy = fileURLToPath(new URL('..', import.meta.url));
 const repo = join(deploy, '..');
 const venv = join(process.env.SHIFTOPS_CACHE ?? join(homedir(), '.cache', 'shiftops'), 'venv');
 
 /** The Kubernetes minor the cluster tests run, so offline and live checks agree. */
 function kubernetesMinor() {
-  const env = join(repo, 'test', 'cluster', 'versions.env');
+  const env = join(repo, 'cluster', 'versions.env');
   if (existsSync(env)) {
     const m = /^(?:K8S_VERSION|KUBE_VERSION)=v?(\d+)\.(\d+)/m.exec(readFileSync(env, 'utf8'));
     if (m) return `${m[1]}.${m[2]}`;

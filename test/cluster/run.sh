@@ -1,22 +1,22 @@
 #!/usr/bin/env bash
 # `npm run test:cluster`: build (or take from the cache) the pinned binaries, start a dedicated
-# cluster (name shiftops-ci, its own ports, so a person's `shiftops` cluster is not touched),
-# build the CLI, run the cluster tests (test/cluster/tests/NN-*.test.ts in order, then the CLI's
-# own cli/test-cluster/*.test.ts) against it, and tear everything down: also on failure, Ctrl-C
-# or TERM. Prints each phase's duration. Exit status: non-zero if any phase or test failed.
+# cluster with the local cluster tool in cluster/ (name shiftops-ci, its own ports, so a person's
+# `shiftops` cluster is not touched), build the CLI, run the cluster tests
+# (test/cluster/tests/NN-*.test.ts in order) against it, and tear everything down: also on
+# failure, Ctrl-C or TERM. Prints each phase's duration. Exit status: non-zero if any phase or test failed.
 #
 # Usage: test/cluster/run.sh [test files...]     (default: all of them)
 # Env:   SHIFTOPS_CLUSTER_NAME (shiftops-ci), SHIFTOPS_PROMETHEUS_PORT (19091),
 #        SHIFTOPS_ADAPTER_PORT (16444), SHIFTOPS_CACHE, SHIFTOPS_KEEP_CLUSTER=1 (leave it running
-#        for a look afterwards; stop it with SHIFTOPS_CLUSTER_NAME=shiftops-ci test/cluster/down.sh),
+#        for a look afterwards; stop it with SHIFTOPS_CLUSTER_NAME=shiftops-ci cluster/down.sh),
 #        CI=true (nothing may be skipped: a skipped test fails the run).
 set -uo pipefail
 export SHIFTOPS_CLUSTER_NAME="${SHIFTOPS_CLUSTER_NAME:-shiftops-ci}"
 export SHIFTOPS_PROMETHEUS_PORT="${SHIFTOPS_PROMETHEUS_PORT:-19091}"
 export SHIFTOPS_ADAPTER_PORT="${SHIFTOPS_ADAPTER_PORT:-16444}"
-source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
-HERE="${CLUSTER_HERE}"
-REPO="$(cd "${HERE}/../.." && pwd)"
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+source "${REPO}/cluster/lib.sh"
+TOOL="${CLUSTER_HERE}" # cluster/
 cd "${REPO}"
 
 T0=$SECONDS
@@ -46,7 +46,7 @@ cleanup() {
     echo "== cluster ${CLUSTER_NAME} left running: export KUBECONFIG=${CLUSTER_KUBECONFIG}" >&2
   else
     phase_start down
-    bash "${HERE}/down.sh"
+    bash "${TOOL}/down.sh"
     phase_end $?
   fi
   rm -rf "${TMP}"
@@ -59,12 +59,12 @@ trap 'echo "== interrupted" >&2; exit 130' INT TERM
 
 # --- build: pinned binaries from the versioned cache (built from Go modules when missing) -------
 phase_start build
-bash "${HERE}/build.sh" all || exit 1
+bash "${TOOL}/build.sh" all || exit 1
 phase_end 0
 
 # --- start: the cluster -------------------------------------------------------------------------
 phase_start start
-SHIFTOPS_SKIP_BUILD=1 bash "${HERE}/up.sh" >"${TMP}/env" || exit 1
+SHIFTOPS_SKIP_BUILD=1 bash "${TOOL}/up.sh" >"${TMP}/env" || exit 1
 export KUBECONFIG="${CLUSTER_KUBECONFIG}"
 kubectl get nodes -L topology.kubernetes.io/zone >&2 || exit 1
 phase_end 0
@@ -79,7 +79,7 @@ phase_start tests
 if (( $# > 0 )); then
   files=("$@")
 else
-  files=(test/cluster/tests/*.test.ts cli/test-cluster/*.test.ts)
+  files=(test/cluster/tests/*.test.ts)
 fi
 # One file at a time, in order, all on this one cluster. spec for people, TAP for the counts.
 node --conditions=source --import tsx --test --test-concurrency=1 --test-timeout=900000 \

@@ -14,7 +14,7 @@ import {
   kubectlOk,
   log,
   waitRolledOut,
-} from './lib/cluster.js';
+} from '../lib/cluster.js';
 
 const rootPod = (ns: string) => `apiVersion: v1
 kind: Pod

@@ -12,7 +12,7 @@ import {
   getDeployment,
   log,
   waitUntil,
-} from './lib/cluster.js';
+} from '../lib/cluster.js';
 
 describe('2. Deployments Available, HPA at 70% CPU', clusterOrSkip(), () => {
   before(ensureApplied);

@@ -16,8 +16,8 @@ import {
   secs,
   shiftops,
   sleep,
-} from './lib/cluster.js';
-import { DeploymentWatcher } from './lib/watch.js';
+} from '../lib/cluster.js';
+import { DeploymentWatcher } from '../lib/watch.js';
 
 // Production: two replicas at least, so "never below desired" means one pod is replaced while
 // the other keeps serving, and the surge pod has to be Ready before an old one goes.

@@ -22,8 +22,8 @@ import {
   table,
   waitRolledOut,
   waitUntil,
-} from './lib/cluster.js';
-import { DeploymentWatcher } from './lib/watch.js';
+} from '../lib/cluster.js';
+import { DeploymentWatcher } from '../lib/watch.js';
 
 const NS = STAGING;
 const SVC = 'users';

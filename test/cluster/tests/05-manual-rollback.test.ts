@@ -15,7 +15,7 @@ import {
   parseJson,
   shiftops,
   waitRolledOut,
-} from './lib/cluster.js';
+} from '../lib/cluster.js';
 
 const NS = STAGING;
 const SVC = 'shifts';

@@ -20,8 +20,8 @@ import {
   shiftops,
   table,
   waitRolledOut,
-} from './lib/cluster.js';
-import { developerKubeconfig } from './lib/developer.js';
+} from '../lib/cluster.js';
+import { developerKubeconfig } from '../lib/developer.js';
 
 const NS = STAGING;
 // [verb, resource, namespace ('' = cluster scope), expected]

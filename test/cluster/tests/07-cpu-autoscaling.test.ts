@@ -11,9 +11,9 @@ import {
   secs,
   waitRolledOut,
   waitUntil,
-} from './lib/cluster.js';
-import { ReplicaRecorder, hpaOf, hpaSummary, replicas } from './lib/hpa.js';
-import { CPU, LoadEmulator } from './lib/load.js';
+} from '../lib/cluster.js';
+import { ReplicaRecorder, hpaOf, hpaSummary, replicas } from '../lib/hpa.js';
+import { CPU, LoadEmulator } from '../lib/load.js';
 
 // README "Reaction times": 1 -> 2 replicas ~10 s after usage rises, max ~5-16 s later, back to
 // the minimum 25-30 s after it drops. Bounds are generous for a busy 2-core machine.

@@ -16,10 +16,10 @@ import {
   sleep,
   waitRolledOut,
   waitUntil,
-} from './lib/cluster.js';
-import { ReplicaRecorder, hpaOf, hpaSummary, replicas } from './lib/hpa.js';
-import { CPU, LATENCY, LoadEmulator } from './lib/load.js';
-import { startPrometheus, stopPrometheus } from './lib/prometheus.js';
+} from '../lib/cluster.js';
+import { ReplicaRecorder, hpaOf, hpaSummary, replicas } from '../lib/hpa.js';
+import { CPU, LATENCY, LoadEmulator } from '../lib/load.js';
+import { startPrometheus, stopPrometheus } from '../lib/prometheus.js';
 
 const SCALE_TIMEOUT = 180_000;
 const METRIC = 'http_request_duration_seconds_p95';

@@ -1,6 +1,6 @@
 // Emulated load for kwok pods. kwok derives a pod's CPU usage from its annotation
 // kwok.x-k8s.io/usage-cpu and its request latency histogram from shiftops.dev/emulated-latency-seconds
-// (test/cluster/kwok/metrics.yaml). Load hits every pod of a service, including the ones the HPA
+// (cluster/kwok/metrics.yaml). Load hits every pod of a service, including the ones the HPA
 // adds, so an Emulator re-annotates the service's pods every second while it runs.
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { STAGING, core, type Service } from './cluster.js';

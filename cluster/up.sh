@@ -15,10 +15,10 @@ if [[ "${SHIFTOPS_SKIP_BUILD:-}" != 1 ]]; then
   bash "${HERE}/build.sh" all >&2
 fi
 for b in kwokctl kwok etcd kube-apiserver kube-controller-manager kube-scheduler kubectl metrics-server prometheus-adapter; do
-  [[ -x "${BIN}/${b}" ]] || { clog "missing ${BIN}/${b}: run test/cluster/build.sh"; exit 1; }
+  [[ -x "${BIN}/${b}" ]] || { clog "missing ${BIN}/${b}: run cluster/build.sh"; exit 1; }
 done
 PROMETHEUS_BIN="$(command -v prometheus || true)"
-[[ -x "${PROMETHEUS_BIN}" ]] || { clog "prometheus not installed: run test/cluster/build.sh (apt-get install prometheus)"; exit 1; }
+[[ -x "${PROMETHEUS_BIN}" ]] || { clog "prometheus not installed: run cluster/build.sh (apt-get install prometheus)"; exit 1; }
 
 if [[ -d "${CLUSTER_DIR}" || -f "${RUN_DIR}/adapter.pid" ]]; then
   clog "cluster ${CLUSTER_NAME} exists already: tearing it down first"

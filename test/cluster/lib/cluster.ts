@@ -14,8 +14,7 @@ import {
 } from '@kubernetes/client-node';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-export const REPO = resolve(HERE, '../../../..');
-export const CLUSTER_DIR = resolve(HERE, '../..'); // test/cluster
+export const REPO = resolve(HERE, '../../..');
 export const CLI = join(REPO, 'cli/dist/main.js');
 
 export const STAGING = 'shiftops-staging';

@@ -10,7 +10,7 @@
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 HERE="${CLUSTER_HERE}"
-REPO="$(cd "${HERE}/../.." && pwd)"
+REPO="$(cd "${HERE}/.." && pwd)"
 
 case "${1:-}" in
   down) exec bash "${HERE}/down.sh" ;;
