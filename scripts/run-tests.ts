@@ -19,6 +19,7 @@ const defaultRoots = [
   'deploy/test',
   'test/reliability',
   'bench/test',
+  'scripts/test',
 ];
 
 function collect(dir: string): string[] {

@@ -19,22 +19,11 @@ echo "install-tools: kubernetes-validate $("$VENV/bin/kubernetes-validate" --ver
 
 if ! command -v promtool >/dev/null 2>&1; then
   echo "install-tools: promtool via apt (Debian package prometheus)"
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  # Only promtool is wanted: stop the package's postinst from starting a Prometheus server.
-  # policy-rc.d exit 101 = "action forbidden" for invoke-rc.d/deb-systemd-invoke.
-  created_policy=""
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
-    $SUDO chmod 755 /usr/sbin/policy-rc.d
-    created_policy=1
-  fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
-  [ -z "$created_policy" ] || $SUDO rm -f /usr/sbin/policy-rc.d
+  # Only promtool is wanted: the package's Prometheus server must not start.
+  bash "$(dirname "$0")/../../scripts/apt-install.sh" prometheus
   # Belt and braces: if a service manager started it anyway, stop and disable it.
   if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
-    $SUDO systemctl disable --now prometheus || true
+    if [ "$(id -u)" -eq 0 ]; then systemctl disable --now prometheus || true; else sudo systemctl disable --now prometheus || true; fi
   fi
 fi
 echo "install-tools: $(promtool --version 2>&1 | head -1) at $(command -v promtool)"
