@@ -18,10 +18,17 @@ export interface HttpResult {
  */
 export function http(
   url: string,
-  init: { method?: string; body?: unknown; headers?: Record<string, string> } = {},
+  init: {
+    method?: string;
+    body?: unknown;
+    /** Sent as it is, instead of body as JSON: for bodies that are not valid JSON. */
+    rawBody?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const payload = init.body === undefined ? undefined : JSON.stringify(init.body);
+    const payload =
+      init.rawBody ?? (init.body === undefined ? undefined : JSON.stringify(init.body));
     const req = request(
       url,
       {
