@@ -89,16 +89,34 @@ describe(
       assert.equal((await db.query('SELECT 1 FROM pipeline_tx')).rowCount, 1, 'committed');
     });
 
-    test('a killed connection fails only its in-flight queries (as unavailable); the next query reconnects', async () => {
-      const pids = new Set(
-        (
-          await Promise.all(
-            Array.from({ length: 10 }, () =>
-              db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'),
-            ),
-          )
-        ).map((r) => r.rows[0]!.pid),
+    /** The backends of the two lanes: concurrent small statements alternate between them. */
+    async function lanePids(): Promise<number[]> {
+      const rows = await Promise.all(
+        Array.from({ length: 10 }, () =>
+          db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'),
+        ),
       );
+      const pids = [...new Set(rows.map((r) => r.rows[0]!.pid))];
+      assert.equal(pids.length, 2, `10 concurrent small statements used both lanes: ${pids}`);
+      return pids;
+    }
+
+    test('statements returning many rows go to pooled clients, small ones stay on the lanes', async () => {
+      const lanes = await lanePids();
+      const large = 'SELECT pg_backend_pid() AS pid, g FROM generate_series(1, 20) AS g';
+      await db.query(large); // learns that this statement returns 20 rows
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () => db.query<{ pid: number }>(large)),
+      );
+      for (const r of results) {
+        assert.equal(r.rowCount, 20);
+        assert.ok(!lanes.includes(r.rows[0]!.pid), 'answered by a pooled client, not a lane');
+      }
+      assert.deepEqual(new Set(await lanePids()), new Set(lanes), 'the lanes are unchanged');
+    });
+
+    test('a killed connection fails exactly its in-flight queries (as unavailable); the rest succeed and the next query reconnects', async () => {
+      const [killed, survivor] = await lanePids();
       const admin = openPostgres({
         url: database.url,
         poolMax: 1,
@@ -107,18 +125,25 @@ describe(
         logger: silentLogger,
       });
       try {
+        // Six at once alternate between the two idle lanes: three queued on each, one after the
+        // other, so all three of the killed lane are in flight when its backend goes.
         const inFlight = Promise.allSettled(
-          Array.from({ length: 6 }, () => db.query('SELECT pg_sleep(0.2)')),
+          Array.from({ length: 6 }, () =>
+            db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid, pg_sleep(0.08)'),
+          ),
         );
-        await new Promise((r) => setTimeout(r, 50));
-        await admin.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [
-          [...pids],
-        ]);
-        for (const r of await inFlight) {
-          if (r.status === 'rejected') assert.ok(isDatabaseUnavailable(r.reason), String(r.reason));
-        }
-        const after = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-        assert.ok(!pids.has(after.rows[0]!.pid), 'answered on a new connection');
+        await new Promise((r) => setTimeout(r, 30));
+        await admin.query('SELECT pg_terminate_backend($1)', [killed]);
+        const settled = await inFlight;
+        const failed = settled.filter((r) => r.status === 'rejected');
+        const answered = settled.filter((r) => r.status === 'fulfilled');
+        assert.equal(failed.length, 3, 'the three queries on the killed connection failed');
+        for (const r of failed) assert.ok(isDatabaseUnavailable(r.reason), String(r.reason));
+        assert.equal(answered.length, 3, 'the three on the other connection were answered');
+        for (const r of answered) assert.equal(r.value.rows[0]!.pid, survivor);
+        const after = await lanePids();
+        assert.ok(!after.includes(killed!), 'the killed lane answered on a new connection');
+        assert.ok(after.includes(survivor!), 'the other lane kept its connection');
         assert.ok(db.stats().total <= 10, 'the connection budget holds');
       } finally {
         await admin.close();

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { withTimeout, type Database, type Queryable, type QueryResult } from './database.js';
+import { ResultSizes, route } from './route.js';
 
 export interface PostgresOptions {
   url: string;
@@ -12,9 +13,10 @@ export interface PostgresOptions {
 }
 
 /**
- * How many shared pipelined connections carry single statements. Two kept PostgreSQL and Node
- * busy on the 2-core benchmark machine (bench/README.md); each one is a backend that runs its
- * queries one after another, so more lanes buy parallelism on a bigger database server.
+ * How many shared pipelined connections carry small single statements (route.ts decides which
+ * go there). Two kept PostgreSQL and Node busy on the 2-core benchmark machine (bench/README.md);
+ * each one is a backend that runs its queries one after another, so more lanes buy parallelism
+ * on a bigger database server.
  */
 const PIPELINED_LANES = 2;
 // Fail fast while the server is down so requests get a 503 instead of queueing for minutes.
@@ -103,6 +105,7 @@ function wrap(client: pg.PoolClient): Queryable {
 class Lane {
   client: pg.Client | undefined;
   inFlight = 0;
+  largeInFlight = 0;
   #connecting: Promise<pg.Client> | undefined;
 
   constructor(
@@ -146,12 +149,13 @@ class Lane {
 }
 
 /**
- * PostgreSQL server. Single statements (query) share a few pipelined connections; anything that
- * needs a session of its own (transaction, exec's multi-statement scripts) takes a pooled client.
- * So a query() must be self-contained (no SET, BEGIN or session advisory lock), which it already
- * had to be on a pool. The price: a statement waiting on a lock (a row held by someone's long
- * transaction) holds up the statements queued behind it on its lane, for at most
- * statement_timeout; new statements go to the lane with the fewest in flight.
+ * PostgreSQL server. Small single statements (query) share a few pipelined connections; large
+ * ones (many rows) and anything that needs a session of its own (transaction, exec's
+ * multi-statement scripts) take a pooled client (route.ts says why). So a query() must be
+ * self-contained (no SET, BEGIN or session advisory lock), which it already had to be on a pool.
+ * The price: a statement waiting on a lock (a row held by someone's long transaction) holds up
+ * the statements queued behind it on its lane, for at most statement_timeout; new statements go
+ * to the lane with the fewest in flight.
  */
 export function openPostgres(options: PostgresOptions): Database {
   const connection = {
@@ -174,29 +178,68 @@ export function openPostgres(options: PostgresOptions): Database {
   pool.on('error', (err) =>
     options.logger.warn({ err: err.message }, 'idle database connection lost'),
   );
-  let next = 0;
-
-  /** The lane with the fewest queries in flight, so a slow query delays few of the next ones. */
-  function pickLane(): Lane | undefined {
-    if (laneCount === 0) return undefined;
-    let best = lanes[next];
-    next = (next + 1) % laneCount;
-    for (const lane of lanes) if (best && lane.inFlight < best.inFlight) best = lane;
-    return best;
+  const sizes = new ResultSizes();
+  // Pooled clients in use or promised, counted here because pg.Pool hands out idle clients on the
+  // next tick: its own counters lag behind several queries started in the same tick.
+  let poolBusy = 0;
+  async function onPool<T>(fn: () => Promise<T>): Promise<T> {
+    poolBusy++;
+    try {
+      return await fn();
+    } finally {
+      poolBusy--;
+    }
   }
 
   let closed = false;
 
   async function single(text: string, params?: unknown[]): Promise<pg.QueryResult> {
     if (closed) throw new Error('the database was closed');
-    const lane = pickLane();
-    if (!lane) return pool.query(text, params as unknown[]);
-    lane.inFlight++;
+    const large = sizes.isLarge(text);
+    const choice = route({
+      large,
+      poolBusy,
+      poolSize: poolMax,
+      laneInFlight: lanes.map((l) => l.inFlight),
+      laneLarge: lanes.map((l) => l.largeInFlight),
+    });
+    let result: pg.QueryResult;
+    if (choice === 'pool') {
+      result = await onPool(() => pool.query(text, params as unknown[]));
+    } else {
+      const lane = lanes[choice]!;
+      lane.inFlight++;
+      if (large) lane.largeInFlight++;
+      try {
+        const client = lane.client ?? (await lane.connect());
+        result = await client.query(text, params as unknown[]);
+      } finally {
+        lane.inFlight--;
+        if (large) lane.largeInFlight--;
+      }
+    }
+    sizes.record(text, result.rows.length);
+    return result;
+  }
+
+  async function inTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const client = await pool.connect();
+    let broken: Error | undefined;
     try {
-      const client = lane.client ?? (await lane.connect());
-      return await client.query(text, params as unknown[]);
+      await client.query('BEGIN');
+      const result = await fn(wrap(client));
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      try {
+        await client.query('ROLLBACK');
+      } catch (rollbackErr) {
+        broken = rollbackErr as Error;
+      }
+      throw err;
     } finally {
-      lane.inFlight--;
+      // A client whose ROLLBACK failed is in an unknown state: destroy it rather than reuse it.
+      client.release(broken);
     }
   }
 
@@ -208,27 +251,10 @@ export function openPostgres(options: PostgresOptions): Database {
     },
     async exec(sql: string) {
       // A script may hold session state (SET, temporary tables): never on a shared connection.
-      await pool.query(sql);
+      await onPool(() => pool.query(sql));
     },
-    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
-      let broken: Error | undefined;
-      try {
-        await client.query('BEGIN');
-        const result = await fn(wrap(client));
-        await client.query('COMMIT');
-        return result;
-      } catch (err) {
-        try {
-          await client.query('ROLLBACK');
-        } catch (rollbackErr) {
-          broken = rollbackErr as Error;
-        }
-        throw err;
-      } finally {
-        // A client whose ROLLBACK failed is in an unknown state: destroy it rather than reuse it.
-        client.release(broken);
-      }
+    transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      return onPool(() => inTransaction(fn));
     },
     async ping(timeoutMs: number) {
       await withTimeout(single('SELECT 1'), timeoutMs, 'database ping');
