@@ -2,6 +2,7 @@
 // starts it once and sends it one spec at a time; it drives autocannon for a bounded time.
 import { createHash, randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
+import { requestHeaders } from './requests.js';
 
 export interface LoadSpec {
   url: string;
@@ -40,7 +41,7 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
     requests: [
       {
         method: shift ? 'POST' : 'GET',
-        ...(shift ? { headers: { 'content-type': 'application/json' } } : {}),
+        headers: requestHeaders({ json: !!shift }),
         setupRequest(req) {
           req.path = spec.path
             .replace('{user}', () => seededUserId(pick(spec.users)))

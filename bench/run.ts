@@ -19,6 +19,7 @@ import pg from 'pg';
 import { freePort, postgresBinDir } from '../packages/service-kit/testing/postgres-server.js';
 import { startBenchPostgres } from './postgres.js';
 import type { LoadResult, LoadSpec } from './load.js';
+import { requestHeaders } from './requests.js';
 import * as sql from './sql.js';
 
 const { values: args } = parseArgs({
@@ -42,7 +43,8 @@ const { values: args } = parseArgs({
 const quick = args.quick;
 const REPS = Number(args.reps ?? (quick ? 1 : 3));
 const DURATION_S = Number(args.duration ?? (quick ? 2 : 6));
-const CONNECTIONS = args.connections?.split(',').map(Number) ?? (quick ? [50] : [10, 50]);
+// --quick keeps both connection counts and every target, so it reports the same ratios.
+const CONNECTIONS = args.connections?.split(',').map(Number) ?? [10, 50];
 const USERS = Number(args.users);
 const LOCATIONS = Math.max(5, Math.floor(USERS / 100));
 const POOL_MAX = 10;
@@ -213,6 +215,13 @@ const floor = await startServer(
   [...profileFlags, '--import', 'tsx', 'bench/baselines/floor.ts'],
   common,
 );
+// The same floor on the services' database layer (BASELINE_DRIVER=ours): ours over this one is
+// what the HTTP stack costs, with the driver settings taken out of the comparison.
+const floorOurDriver = await startServer(
+  'floor-our-driver',
+  [...profileFlags, '--import', 'tsx', 'bench/baselines/floor.ts'],
+  { ...common, BASELINE_DRIVER: 'ours' },
+);
 const typical = await startServer(
   'typical',
   [...profileFlags, '--import', 'tsx', 'bench/baselines/typical.ts'],
@@ -221,7 +230,7 @@ const typical = await startServer(
 // The same services with the pipelined lanes switched off (a patched copy of the built
 // service-kit): what pipelining changes, measured in the same run.
 const poolOnly =
-  (args['pool-only'] ?? !quick)
+  (args['pool-only'] ?? true)
     ? {
         users: await startServer('pool-only-users', [poolOnlyCopy('users')], ourEnv),
         shifts: await startServer('pool-only-shifts', [poolOnlyCopy('shifts')], ourEnv),
@@ -232,6 +241,7 @@ const servers = [
   ours.shifts,
   ...(poolOnly ? [poolOnly.users, poolOnly.shifts] : []),
   floor,
+  floorOurDriver,
   typical,
 ];
 await Promise.all(servers.map(idleRss));
@@ -245,7 +255,9 @@ const cursors = new Map<number, string>([[1, '']]);
   for (let p = 2; p <= last; p++) {
     const res = await fetch(
       `${ours.users.url}/v1/users?limit=${PAGE}${cursor ? `&cursor=${cursor}` : ''}`,
+      { headers: requestHeaders() },
     );
+    if (res.status !== 200) throw new Error(`page ${p - 1}: ${res.status} ${await res.text()}`);
     cursor = ((await res.json()) as { nextCursor: string | null }).nextCursor;
     if (!cursor) throw new Error(`no page ${p}`);
     cursors.set(p, cursor);
@@ -363,14 +375,17 @@ function pgbench(s: Scenario, clients: number, mode: 'extended' | 'prepared'): P
   const tps = Number(/tps = ([\d.]+)/.exec(r.stdout)?.[1] ?? NaN);
   const latencyMs = Number(/latency average = ([\d.]+) ms/.exec(r.stdout)?.[1] ?? NaN);
   const failed = Number(/number of failed transactions: (\d+)/.exec(r.stdout)?.[1] ?? 0);
-  if (r.status !== 0 || Number.isNaN(tps)) {
-    log(`pgbench ${s.name} ${mode} failed (${r.status}): ${r.stderr.slice(0, 500)}`);
-    return { tps: 0, latencyMs: NaN, errors: 1 };
+  // A missing baseline would drop its ratio from the results: stop the run instead.
+  if (r.status !== 0 || Number.isNaN(tps) || failed > 0) {
+    throw new Error(
+      `pgbench ${s.name} -M ${mode} failed (exit ${r.status}, ${failed} failed transactions):\n${r.stderr.slice(0, 2000)}`,
+    );
   }
   return { tps, latencyMs, errors: failed };
 }
 
-type Target = 'ours' | 'ours, pool only' | 'floor' | 'typical' | 'floor OFFSET';
+type Target =
+  'ours' | 'ours, pool only' | 'floor' | 'floor, our driver' | 'typical' | 'floor OFFSET';
 interface Sample {
   scenario: string;
   connections: number;
@@ -409,6 +424,7 @@ function targetsOf(s: Scenario): [Target, Server, string][] {
       ? [['ours, pool only', poolOnly[s.service], s.path] as [Target, Server, string]]
       : []),
     ['floor', floor, s.path],
+    ['floor, our driver', floorOurDriver, s.path],
     ['typical', typical, s.path],
   ];
   if (s.offsetPath) t.push(['floor OFFSET', floor, s.offsetPath]);
@@ -452,8 +468,9 @@ for (let rep = 1; rep <= REPS; rep++) {
   }
 }
 
-// Latency of one request at a time, by depth: keyset (ours) against OFFSET (floor). Timed here
-// with a clock finer than autocannon's whole milliseconds; nothing else runs meanwhile.
+// Latency of one request at a time, by depth: keyset against OFFSET on one server (the floor on
+// our database layer, which serves both), so the two differ only in the SQL. Timed here with a
+// clock finer than autocannon's whole milliseconds; nothing else runs meanwhile.
 log('depth sweep');
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
 async function medianLatencyMs(url: string, count: number): Promise<number> {
@@ -461,7 +478,10 @@ async function medianLatencyMs(url: string, count: number): Promise<number> {
   for (let i = 0; i < count + 20; i++) {
     const t0 = performance.now();
     await new Promise<void>((resolve, reject) =>
-      httpGet(url, { agent }, (res) => res.resume().on('end', resolve)).on('error', reject),
+      httpGet(url, { agent, headers: requestHeaders() }, (res) => {
+        if (res.statusCode !== 200) reject(new Error(`${url}: ${res.statusCode}`));
+        res.resume().on('end', resolve);
+      }).on('error', reject),
     );
     if (i >= 20) times.push(performance.now() - t0);
   }
@@ -469,8 +489,9 @@ async function medianLatencyMs(url: string, count: number): Promise<number> {
 }
 const sweep: { page: number; keysetP50: number; offsetP50: number }[] = [];
 for (const p of SWEEP_PAGES) {
-  const keyset = `${ours.users.url}/v1/users?limit=${PAGE}${p === 1 ? '' : `&cursor=${cursors.get(p)}`}`;
-  const offset = `${floor.url}/v1/users?limit=${PAGE}&offset=${(p - 1) * PAGE}`;
+  const base = `${floorOurDriver.url}/v1/users?limit=${PAGE}`;
+  const keyset = p === 1 ? base : `${base}&cursor=${cursors.get(p)}`;
+  const offset = `${base}&offset=${(p - 1) * PAGE}`;
   const count = quick ? 100 : 400;
   sweep.push({
     page: p,
@@ -552,11 +573,13 @@ const results = scenarios.flatMap((s) =>
     ours: stat(s.name, connections, 'ours'),
     ...(poolOnly ? { poolOnly: stat(s.name, connections, 'ours, pool only') } : {}),
     floor: stat(s.name, connections, 'floor'),
+    floorOurDriver: stat(s.name, connections, 'floor, our driver'),
     typical: stat(s.name, connections, 'typical'),
     ...(s.offsetPath ? { floorOffset: stat(s.name, connections, 'floor OFFSET') } : {}),
     pgbenchExtended: stat(s.name, connections, 'pgbench extended'),
     pgbenchPrepared: stat(s.name, connections, 'pgbench prepared'),
     oursOverFloor: ratio(s.name, connections, 'ours', 'floor'),
+    oursOverSameDriverFloor: ratio(s.name, connections, 'ours', 'floor, our driver'),
     oursOverTypical: ratio(s.name, connections, 'ours', 'typical'),
     oursOverDbLimit: ratio(s.name, connections, 'ours', 'pgbench extended'),
     ...(poolOnly ? { pipeliningGain: ratio(s.name, connections, 'ours', 'ours, pool only') } : {}),
@@ -568,10 +591,9 @@ const firstSweep = sweep[0]!;
 const deepSweep = sweep.find((x) => x.page === DEEP_PAGE)!;
 const ratios: Record<string, number> = {
   ours_over_floor: lowest(results.map((r) => r.oursOverFloor)),
+  ours_over_same_driver_floor: lowest(results.map((r) => r.oursOverSameDriverFloor)),
   ours_over_typical: lowest(at(50).map((r) => r.oursOverTypical)),
-  ...(CONNECTIONS.includes(10)
-    ? { ours_over_typical_at_10: lowest(at(10).map((r) => r.oursOverTypical)) }
-    : {}),
+  ours_over_typical_at_10: lowest(at(10).map((r) => r.oursOverTypical)),
   ours_over_db_limit: lowest(results.map((r) => r.oursOverDbLimit)),
   ours_over_db_limit_get_by_id: lowest(
     results.filter((r) => r.scenario === 'get user by id').map((r) => r.oursOverDbLimit),
@@ -641,26 +663,27 @@ const spread = (s: { rps: number; rpsMin: number; rpsMax: number }) =>
   REPS > 1 ? `${n(s.rps)} (${n(s.rpsMin)}–${n(s.rpsMax)})` : n(s.rps);
 const lat = (s: { p50: number; p99: number }) => `${s.p50.toFixed(1)} / ${s.p99.toFixed(1)}`;
 const lines = [
-  `| scenario | conns | ours req/s | pool only | floor | typical | pgbench ext / prep tps | p50 / p99 ms ours | floor | typical | ours/floor | ours/typical | ours/db | ours/pool only | errors |`,
-  `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+  `| scenario | conns | ours req/s | pool only | floor | floor, our driver | typical | pgbench ext / prep tps | p50 / p99 ms ours | floor, our driver | typical | ours/floor | ours/floor, our driver | ours/typical | ours/db | ours/pool only | errors |`,
+  `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
   ...results.flatMap((r) => {
     const errors =
       r.ours.errors +
       (r.poolOnly?.errors ?? 0) +
       r.floor.errors +
+      r.floorOurDriver.errors +
       r.typical.errors +
       (r.floorOffset?.errors ?? 0);
-    const row = `| ${r.scenario} | ${r.connections} | ${spread(r.ours)} | ${r.poolOnly ? spread(r.poolOnly) : '–'} | ${spread(r.floor)} | ${spread(r.typical)} | ${n(r.pgbenchExtended.rps)} / ${n(r.pgbenchPrepared.rps)} | ${lat(r.ours)} | ${lat(r.floor)} | ${lat(r.typical)} | ${r.oursOverFloor.toFixed(2)} | ${r.oursOverTypical.toFixed(2)} | ${r.oursOverDbLimit.toFixed(2)} | ${r.pipeliningGain?.toFixed(2) ?? '–'} | ${errors} |`;
+    const row = `| ${r.scenario} | ${r.connections} | ${spread(r.ours)} | ${r.poolOnly ? spread(r.poolOnly) : '–'} | ${spread(r.floor)} | ${spread(r.floorOurDriver)} | ${spread(r.typical)} | ${n(r.pgbenchExtended.rps)} / ${n(r.pgbenchPrepared.rps)} | ${lat(r.ours)} | ${lat(r.floorOurDriver)} | ${lat(r.typical)} | ${r.oursOverFloor.toFixed(2)} | ${r.oursOverSameDriverFloor.toFixed(2)} | ${r.oursOverTypical.toFixed(2)} | ${r.oursOverDbLimit.toFixed(2)} | ${r.pipeliningGain?.toFixed(2) ?? '–'} | ${errors} |`;
     if (!r.floorOffset) return [row];
     return [
       row,
-      `| ↳ same page by OFFSET (floor) | ${r.connections} | | | ${spread(r.floorOffset)} | | | | ${lat(r.floorOffset)} | | | | | | |`,
+      `| ↳ same page by OFFSET (floor) | ${r.connections} | | | ${spread(r.floorOffset)} | | | | | | | | | | | | |`,
     ];
   }),
 ];
 const table = lines.join('\n');
 const sweepTable = [
-  '| page | keyset p50 ms (ours) | OFFSET p50 ms (floor) |',
+  '| page | keyset p50 ms | OFFSET p50 ms |',
   '| ---: | ---: | ---: |',
   ...sweep.map((s) => `| ${s.page} | ${s.keysetP50.toFixed(2)} | ${s.offsetP50.toFixed(2)} |`),
 ].join('\n');

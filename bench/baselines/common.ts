@@ -1,6 +1,8 @@
 // What the floor and typical baselines share: the pool, and the same row → JSON mapping and
 // cursors as the services, so every server sends the same bytes for the same request.
 import pg from 'pg';
+import pino from 'pino';
+import { openPostgres } from '../../packages/service-kit/src/db/postgres.js';
 
 export interface BaselineOptions {
   databaseUrl: string;
@@ -8,6 +10,12 @@ export interface BaselineOptions {
   /** Same as the services' DB_POOL_MAX. */
   poolMax: number;
   statementTimeoutMs: number;
+  /**
+   * `default`: a plain pg.Pool with pg's own type parsing, as a hand-written server has it.
+   * `ours`: the services' database layer (openPostgres: its timestamptz parser, its choice of
+   * pipelined or pooled connection), so a comparison with ours leaves only the HTTP stack.
+   */
+  driver: 'default' | 'ours';
 }
 
 export function baselineOptions(env = process.env): BaselineOptions {
@@ -17,10 +25,31 @@ export function baselineOptions(env = process.env): BaselineOptions {
     port: Number(env.PORT ?? 8080),
     poolMax: Number(env.DB_POOL_MAX ?? 10),
     statementTimeoutMs: Number(env.DB_STATEMENT_TIMEOUT_MS ?? 5000),
+    driver: env.BASELINE_DRIVER === 'ours' ? 'ours' : 'default',
   };
 }
 
-export function createPool(o: BaselineOptions, name: string): pg.Pool {
+type Row = Record<string, unknown>;
+
+/** What a baseline needs of its database: one statement at a time, and closing. */
+export interface Db {
+  query(text: string, params: unknown[]): Promise<{ rows: Row[] }>;
+  end(): Promise<void>;
+}
+
+export function openDb(o: BaselineOptions, name: string): Db {
+  if (o.driver === 'default') return createPool(o, name);
+  const db = openPostgres({
+    url: o.databaseUrl,
+    poolMax: o.poolMax,
+    statementTimeoutMs: o.statementTimeoutMs,
+    applicationName: name,
+    logger: pino({ level: 'silent' }),
+  });
+  return { query: (text, params) => db.query<Row>(text, params), end: () => db.close() };
+}
+
+function createPool(o: BaselineOptions, name: string): pg.Pool {
   const pool = new pg.Pool({
     connectionString: o.databaseUrl,
     max: o.poolMax,
@@ -33,7 +62,6 @@ export function createPool(o: BaselineOptions, name: string): pg.Pool {
   return pool;
 }
 
-type Row = Record<string, unknown>;
 const iso = (d: unknown) => (d as Date).toISOString();
 
 export function toUser(r: Row) {

@@ -5,8 +5,8 @@ import { pathToFileURL } from 'node:url';
 import * as sql from '../sql.js';
 import {
   baselineOptions,
-  createPool,
   decodeCursor,
+  openDb,
   page,
   shiftKey,
   toShift,
@@ -37,7 +37,7 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 }
 
 export async function startFloor(o: BaselineOptions): Promise<Server> {
-  const pool = createPool(o, 'floor');
+  const db = openDb(o, o.driver === 'ours' ? 'floor-our-driver' : 'floor');
   const server = createServer((req, res) => {
     handle(req, res).catch((err: Error) => send(res, 500, { title: err.message }));
   });
@@ -48,7 +48,7 @@ export async function startFloor(o: BaselineOptions): Promise<Server> {
     const q = url.searchParams;
     const limit = Number(q.get('limit') ?? 50);
     if (req.method === 'GET' && path.startsWith('/v1/users/')) {
-      const { rows } = await pool.query(sql.getUser, [path.slice('/v1/users/'.length)]);
+      const { rows } = await db.query(sql.getUser, [path.slice('/v1/users/'.length)]);
       if (!rows[0]) return send(res, 404, { title: 'Not Found', status: 404 });
       return send(res, 200, toUser(rows[0]), { etag: `"${rows[0].version}"` });
     }
@@ -56,14 +56,14 @@ export async function startFloor(o: BaselineOptions): Promise<Server> {
       const cursor = q.get('cursor');
       const offset = q.get('offset');
       const { rows } = cursor
-        ? await pool.query(sql.listUsersAfter, [decodeCursor(cursor)[0], limit + 1])
+        ? await db.query(sql.listUsersAfter, [decodeCursor(cursor)[0], limit + 1])
         : offset
-          ? await pool.query(sql.listUsersOffset, [limit + 1, Number(offset)])
-          : await pool.query(sql.listUsersFirstPage, [limit + 1]);
+          ? await db.query(sql.listUsersOffset, [limit + 1, Number(offset)])
+          : await db.query(sql.listUsersFirstPage, [limit + 1]);
       return send(res, 200, page(rows, limit, toUser, userKey));
     }
     if (req.method === 'GET' && path === '/v1/shifts') {
-      const { rows } = await pool.query(sql.listShiftsOfLocation, [
+      const { rows } = await db.query(sql.listShiftsOfLocation, [
         Number(q.get('locationId')),
         q.get('from'),
         q.get('to'),
@@ -73,7 +73,7 @@ export async function startFloor(o: BaselineOptions): Promise<Server> {
     }
     if (req.method === 'POST' && path === '/v1/shifts') {
       const b = await readJson(req);
-      const { rows } = await pool.query(sql.createShift, [
+      const { rows } = await db.query(sql.createShift, [
         b.userId,
         b.locationId,
         b.position,
@@ -83,9 +83,10 @@ export async function startFloor(o: BaselineOptions): Promise<Server> {
         b.notes ?? null,
         b.published ?? false,
       ]);
-      const shift = toShift(rows[0]);
+      const created = rows[0]!;
+      const shift = toShift(created);
       return send(res, 201, shift, {
-        etag: `"${rows[0].version}"`,
+        etag: `"${String(created.version)}"`,
         location: `/v1/shifts/${shift.id}`,
       });
     }
@@ -93,7 +94,7 @@ export async function startFloor(o: BaselineOptions): Promise<Server> {
     send(res, 404, { title: 'Not Found', status: 404 });
   }
 
-  server.on('close', () => void pool.end());
+  server.on('close', () => void db.end());
   await new Promise<void>((resolve) => server.listen(o.port, '127.0.0.1', resolve));
   return server;
 }

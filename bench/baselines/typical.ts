@@ -6,8 +6,8 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import * as sql from '../sql.js';
 import {
   baselineOptions,
-  createPool,
   decodeCursor,
+  openDb,
   page,
   shiftKey,
   toShift,
@@ -17,7 +17,7 @@ import {
 } from './common.js';
 
 export async function startTypical(o: BaselineOptions): Promise<Server> {
-  const pool = createPool(o, 'typical');
+  const db = openDb(o, o.driver === 'ours' ? 'typical-our-driver' : 'typical');
   const app = express();
   app.use(express.json());
 
@@ -26,7 +26,7 @@ export async function startTypical(o: BaselineOptions): Promise<Server> {
   });
 
   app.get('/v1/users/:id', async (req, res) => {
-    const { rows } = await pool.query(sql.getUser, [req.params.id]);
+    const { rows } = await db.query(sql.getUser, [req.params.id]);
     if (!rows[0]) return void res.status(404).json({ title: 'Not Found', status: 404 });
     res.set('etag', `"${rows[0].version}"`).json(toUser(rows[0]));
   });
@@ -35,14 +35,14 @@ export async function startTypical(o: BaselineOptions): Promise<Server> {
     const limit = Number(req.query.limit ?? 50);
     const cursor = req.query.cursor as string | undefined;
     const { rows } = cursor
-      ? await pool.query(sql.listUsersAfter, [decodeCursor(cursor)[0], limit + 1])
-      : await pool.query(sql.listUsersFirstPage, [limit + 1]);
+      ? await db.query(sql.listUsersAfter, [decodeCursor(cursor)[0], limit + 1])
+      : await db.query(sql.listUsersFirstPage, [limit + 1]);
     res.json(page(rows, limit, toUser, userKey));
   });
 
   app.get('/v1/shifts', async (req, res) => {
     const limit = Number(req.query.limit ?? 50);
-    const { rows } = await pool.query(sql.listShiftsOfLocation, [
+    const { rows } = await db.query(sql.listShiftsOfLocation, [
       Number(req.query.locationId),
       req.query.from,
       req.query.to,
@@ -53,7 +53,7 @@ export async function startTypical(o: BaselineOptions): Promise<Server> {
 
   app.post('/v1/shifts', async (req, res) => {
     const b = req.body as Record<string, unknown>;
-    const { rows } = await pool.query(sql.createShift, [
+    const { rows } = await db.query(sql.createShift, [
       b.userId,
       b.locationId,
       b.position,
@@ -63,10 +63,11 @@ export async function startTypical(o: BaselineOptions): Promise<Server> {
       b.notes ?? null,
       b.published ?? false,
     ]);
-    const shift = toShift(rows[0]);
+    const created = rows[0]!;
+    const shift = toShift(created);
     res
       .status(201)
-      .set({ etag: `"${rows[0].version}"`, location: `/v1/shifts/${shift.id}` })
+      .set({ etag: `"${String(created.version)}"`, location: `/v1/shifts/${shift.id}` })
       .json(shift);
   });
 
@@ -77,7 +78,7 @@ export async function startTypical(o: BaselineOptions): Promise<Server> {
   const server = await new Promise<Server>((resolve) => {
     const s = app.listen(o.port, '127.0.0.1', () => resolve(s));
   });
-  server.on('close', () => void pool.end());
+  server.on('close', () => void db.end());
   return server;
 }
 

@@ -41,8 +41,15 @@ describe(
           lifecycle: new Lifecycle(),
         });
       }
-      const options = { databaseUrl: database.url, port: 0, poolMax: 2, statementTimeoutMs: 5000 };
+      const options = {
+        databaseUrl: database.url,
+        port: 0,
+        poolMax: 3,
+        statementTimeoutMs: 5000,
+        driver: 'default' as const,
+      };
       baselines.floor = await startFloor(options);
+      baselines['floor, our driver'] = await startFloor({ ...options, driver: 'ours' });
       baselines.typical = await startTypical(options);
       week = (
         await db.query<{ w: Date }>(
