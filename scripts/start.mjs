@@ -2,25 +2,48 @@
 // `npm start`: both APIs on the embedded database with demo data, for a laptop. Each service is
 // its own process, exactly as in a cluster; this only starts them, waits until both are ready,
 // prints where they are, and passes Ctrl-C on.
+//   DATA_DIR    root of the embedded databases: one directory per service under it (.data)
+//   LOG_FORMAT  pretty (default on a terminal) or json (default otherwise): the services always
+//               log JSON; pretty is pino-pretty applied here, for people
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PinoPretty } from 'pino-pretty';
+
+const dataRoot = process.env.DATA_DIR || '.data';
+const format = process.env.LOG_FORMAT || (process.stdout.isTTY ? 'pretty' : 'json');
+if (!['pretty', 'json'].includes(format)) {
+  console.error(`LOG_FORMAT=${format} is not a log format: set it to pretty or json`);
+  process.exit(64);
+}
 
 const services = [
   { name: 'users', port: process.env.USERS_PORT ?? '8081' },
   { name: 'shifts', port: process.env.SHIFTS_PORT ?? '8082' },
 ];
 
-const children = services.map(({ name, port }) =>
-  spawn(process.execPath, [`services/${name}/dist/server.js`], {
-    stdio: 'inherit',
+const children = services.map(({ name, port }) => {
+  const child = spawn(process.execPath, [`services/${name}/dist/server.js`], {
+    stdio: ['ignore', format === 'pretty' ? 'pipe' : 'inherit', 'inherit'],
     env: {
       // No load balancer in front on a laptop, so nothing to drain from.
       DRAIN_DELAY_MS: '0',
       ...process.env,
       PORT: port,
+      DATA_DIR: join(dataRoot, name),
     },
-  }),
-);
+  });
+  // One prettifier per service, so lines of the two never interleave mid-line.
+  child.stdout?.pipe(
+    PinoPretty({
+      colorize: process.stdout.isTTY,
+      translateTime: 'SYS:HH:MM:ss.l',
+      ignore: 'pid,hostname,version,service',
+      messageFormat: '{service} {msg}',
+    }),
+  );
+  return child;
+});
 
 let exiting = false;
 for (const [i, child] of children.entries()) {

@@ -4,6 +4,7 @@ import { pino, type Logger } from 'pino';
 import type { AppConfig } from './app.js';
 import { ConfigError, loadConfig, type Config, type ServiceIdentity } from './config.js';
 import { isDatabaseUnavailable, type Database } from './db/database.js';
+import { DataDirError } from './db/data-dir.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/open.js';
 import { Lifecycle } from './lifecycle.js';
@@ -24,6 +25,7 @@ export interface ServiceDefinition {
 
 const DEMO_USERS = 300;
 const EX_USAGE = 64;
+const EX_CANTCREAT = 73;
 const EX_CONFIG = 78;
 
 function createLogger(config: Readonly<Config>): Logger {
@@ -74,7 +76,14 @@ export async function main(def: ServiceDefinition, argv = process.argv.slice(2))
     process.stderr.write(`usage: server.js [serve | migrate | seed <users>]\n`);
     process.exit(EX_USAGE);
   }
-  const db = await openDatabase(config, logger);
+  let db: Database;
+  try {
+    db = await openDatabase(config, logger);
+  } catch (err) {
+    if (!(err instanceof DataDirError)) throw err;
+    process.stderr.write(`${def.identity.name}: ${err.message}\n`);
+    process.exit(EX_CANTCREAT);
+  }
   if (command === 'migrate') {
     await migrateWithRetry(db, def, logger);
     await db.close();

@@ -1,6 +1,6 @@
-import { mkdir } from 'node:fs/promises';
 import { PGlite } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
+import { claimDataDir, openFailed } from './data-dir.js';
 import { withTimeout, type Database, type Queryable, type QueryResult } from './database.js';
 
 export interface PGliteOptions {
@@ -24,12 +24,18 @@ function wrap(db: Pick<PGlite, 'query' | 'exec'>): Queryable {
 
 /** In-process PostgreSQL (WebAssembly) for laptops and tests: nothing to install. */
 export async function openPGlite(options: PGliteOptions = {}): Promise<Database & { raw: PGlite }> {
-  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
-  const db = await PGlite.create({
-    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
-    extensions: { btree_gist },
-  });
+  const release = options.dataDir ? await claimDataDir(options.dataDir) : async () => {};
+  let db: PGlite;
+  try {
+    db = await PGlite.create({
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+      extensions: { btree_gist },
+    });
+  } catch (err) {
+    await release();
+    throw options.dataDir ? openFailed(options.dataDir, err) : err;
+  }
   const q = wrap(db);
   return {
     kind: 'pglite',
@@ -43,7 +49,10 @@ export async function openPGlite(options: PGliteOptions = {}): Promise<Database 
     // One in-process connection; PGlite queues concurrent queries itself.
     stats: () => ({ total: 1, idle: 1, waiting: 0, max: 1 }),
     async close() {
-      if (!db.closed) await db.close();
+      if (!db.closed) {
+        await db.close();
+        await release();
+      }
     },
   };
 }
