@@ -2,6 +2,8 @@
 // or a usage error out; main() does the I/O.
 import { parseArgs } from 'node:util';
 import { SERVICES, type Service } from './services.js';
+import { DEFAULT_THRESHOLDS, FIRST_CHECK_SECONDS, type Thresholds } from './analysis/decide.js';
+import type { AnalysisMode } from './analysis/record.js';
 
 export interface GlobalOptions {
   context?: string;
@@ -18,8 +20,28 @@ export interface WaitOptions {
   readyTimeoutSeconds?: number;
 }
 
+export interface AnalysisOptions {
+  mode: AnalysisMode;
+  windowSeconds: number;
+  thresholds: Thresholds;
+  /** Direct URL; otherwise the Service through the API server's proxy. */
+  prometheusUrl?: string;
+  /** `name:port`, in `prometheusNamespace` (default: the deploy namespace). */
+  prometheusService: string;
+  prometheusNamespace?: string;
+}
+
+export const DEFAULT_ANALYSIS_WINDOW_SECONDS = 60;
+export const DEFAULT_PROMETHEUS_SERVICE = 'prometheus:9090';
+
 export type Command =
-  | ({ name: 'deploy'; service: Service; image: string; rollback: boolean } & WaitOptions)
+  | ({
+      name: 'deploy';
+      service: Service;
+      image: string;
+      rollback: boolean;
+      analysis: AnalysisOptions;
+    } & WaitOptions)
   | ({ name: 'rollback'; service: Service; toRevision: number } & WaitOptions)
   | { name: 'history'; service: Service }
   | { name: 'status'; services: Service[] }
@@ -68,11 +90,103 @@ const options = {
   rollback: { type: 'boolean' },
   'no-rollback': { type: 'boolean' },
   'to-revision': { type: 'string' },
+  analysis: { type: 'string' },
+  'analysis-window': { type: 'string' },
+  'max-error-increase': { type: 'string' },
+  'max-p95-ratio': { type: 'string' },
+  'min-requests': { type: 'string' },
+  'prometheus-url': { type: 'string' },
+  'prometheus-service': { type: 'string' },
 } as const;
+
+const ANALYSIS_FLAGS = [
+  'analysis',
+  'analysis-window',
+  'max-error-increase',
+  'max-p95-ratio',
+  'min-requests',
+  'prometheus-url',
+  'prometheus-service',
+] as const;
+
+/** `1%`, `0.5%` or a fraction `0.01`. */
+export function parseFraction(value: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(value);
+  if (!m) return undefined;
+  const v = Number(m[1]) / (m[2] ? 100 : 1);
+  return v >= 0 && v <= 1 ? v : undefined;
+}
+
+type Values = Partial<Record<(typeof ANALYSIS_FLAGS)[number], string>>;
+
+/** The analysis flags of `deploy`, validated; a string is the usage error. */
+export function parseAnalysisOptions(v: Values): AnalysisOptions | string {
+  const mode = v.analysis ?? 'auto';
+  if (mode !== 'auto' && mode !== 'required' && mode !== 'off')
+    return `--analysis: "${mode}" is not one of auto, required, off`;
+  const windowSeconds =
+    v['analysis-window'] === undefined
+      ? DEFAULT_ANALYSIS_WINDOW_SECONDS
+      : parseDuration(v['analysis-window']);
+  if (windowSeconds === undefined || windowSeconds < FIRST_CHECK_SECONDS)
+    return `--analysis-window: "${v['analysis-window']}" is not a duration of at least ${FIRST_CHECK_SECONDS}s (like 60s or 2m)`;
+  const t: Thresholds = { ...DEFAULT_THRESHOLDS };
+  if (v['max-error-increase'] !== undefined) {
+    const f = parseFraction(v['max-error-increase']);
+    if (f === undefined)
+      return `--max-error-increase: "${v['max-error-increase']}" is not a share like 1% or 0.01`;
+    t.maxErrorIncrease = f;
+  }
+  if (v['max-p95-ratio'] !== undefined) {
+    const r = Number(v['max-p95-ratio']);
+    if (!/^\d+(\.\d+)?$/.test(v['max-p95-ratio']) || !(r > 1))
+      return `--max-p95-ratio: "${v['max-p95-ratio']}" is not a ratio above 1 like 1.5`;
+    t.maxP95Ratio = r;
+  }
+  if (v['min-requests'] !== undefined) {
+    if (!/^\d+$/.test(v['min-requests']) || Number(v['min-requests']) < 1)
+      return `--min-requests: "${v['min-requests']}" is not a whole number of requests like 100`;
+    t.minRequests = Number(v['min-requests']);
+  }
+  let prometheusUrl: string | undefined;
+  if (v['prometheus-url'] !== undefined) {
+    let u: URL | undefined;
+    try {
+      u = new URL(v['prometheus-url']);
+    } catch {
+      u = undefined;
+    }
+    if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:'))
+      return `--prometheus-url: "${v['prometheus-url']}" is not an http(s) URL like http://127.0.0.1:9090`;
+    if (v['prometheus-service'] !== undefined)
+      return '--prometheus-url and --prometheus-service are alternatives: give one';
+    prometheusUrl = v['prometheus-url'];
+  }
+  const svc = v['prometheus-service'] ?? DEFAULT_PROMETHEUS_SERVICE;
+  const m = /^(?:([a-z0-9-]+)\/)?([a-z0-9-]+:[a-z0-9-]+)$/.exec(svc);
+  if (!m)
+    return `--prometheus-service: "${svc}" is not [namespace/]name:port like monitoring/prometheus:9090`;
+  return {
+    mode,
+    windowSeconds,
+    thresholds: t,
+    ...(prometheusUrl ? { prometheusUrl } : {}),
+    prometheusService: m[2]!,
+    ...(m[1] ? { prometheusNamespace: m[1] } : {}),
+  };
+}
 
 /** Flags each command accepts beyond the global ones; anything else is a usage error. */
 const COMMAND_FLAGS: Record<string, readonly string[]> = {
-  deploy: ['timeout', 'ready-timeout', 'wait', 'no-wait', 'rollback', 'no-rollback'],
+  deploy: [
+    'timeout',
+    'ready-timeout',
+    'wait',
+    'no-wait',
+    'rollback',
+    'no-rollback',
+    ...ANALYSIS_FLAGS,
+  ],
   rollback: ['timeout', 'ready-timeout', 'wait', 'no-wait', 'to-revision'],
   history: [],
   status: [],
@@ -152,10 +266,12 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
   if (name === 'deploy') {
     const image = rest[1];
     if (image === undefined) return usage('missing <image-or-tag>');
+    const analysis = parseAnalysisOptions(v);
+    if (typeof analysis === 'string') return usage(analysis);
     return {
       ok: true,
       global,
-      command: { name, service: svc, image, rollback: !v['no-rollback'], ...wait },
+      command: { name, service: svc, image, rollback: !v['no-rollback'], analysis, ...wait },
     };
   }
   let toRevision = 0;

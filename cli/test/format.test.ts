@@ -102,9 +102,9 @@ describe('history', () => {
       formatHistory('users', rows, NOW),
       [
         'users (* = live)',
-        '   REVISION  AGE     PODS  IMAGE        CHANGE-CAUSE',
-        '   1         24h00m  0/0   reg/users:1  <none>',
-        '*  2         1h00m   0/2   reg/users:2  shiftops deploy users reg/users:2 by bob',
+        '   REVISION  AGE     PODS  IMAGE        ANALYSIS  CHANGE-CAUSE',
+        '   1         24h00m  0/0   reg/users:1  -         <none>',
+        '*  2         1h00m   0/2   reg/users:2  -         shiftops deploy users reg/users:2 by bob',
       ].join('\n'),
     );
   });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { allBuilds, deployDir, ofKind, parseYamlFile } from './lib/manifests.ts';
 import type { K8sObject } from './lib/manifests.ts';
+import { DEFAULT_PROMETHEUS_SERVICE } from '../../cli/src/args.ts';
 
 type Rule = {
   apiGroups: string[];
@@ -41,6 +42,11 @@ const DEVELOPER: Record<string, string[]> = {
   'core/events': READ,
   'events.k8s.io/events': READ,
   'autoscaling/horizontalpodautoscalers': READ,
+  'core/services/proxy': ['get'],
+};
+/** Rules that must name their objects: the one Prometheus Service the CLI queries by default. */
+const NAMED_ONLY: Record<string, string[]> = {
+  'core/services/proxy': [DEFAULT_PROMETHEUS_SERVICE],
 };
 const WRITE = [...READ, 'create', 'update', 'patch', 'delete'];
 const CI: Record<string, string[]> = {
@@ -113,6 +119,23 @@ for (const { name, objects } of allBuilds()) {
         }
       });
     }
+
+    it('developers reach Prometheus only: get on the proxy of that one Service, nothing else of Services', () => {
+      const role = ofKind(objects, 'Role').find((r) => r.metadata.name === 'shiftops-developer')!;
+      for (const [resource, names] of Object.entries(NAMED_ONLY)) {
+        const [group, ...rest] = resource.split('/');
+        const rules = (role.rules as Rule[]).filter(
+          (r) =>
+            r.apiGroups.includes(group === 'core' ? '' : group!) &&
+            r.resources.includes(rest.join('/')),
+        );
+        assert.ok(rules.length > 0, `no rule for ${resource}`);
+        for (const r of rules) assert.deepEqual(r.resourceNames, names, resource);
+      }
+      const g = grants(role.rules);
+      assert.ok(!g.has('core/services'), 'no access to Service objects themselves');
+      assert.ok(!g.has('core/pods/proxy'), 'no proxy to pods');
+    });
 
     it('developers may not delete, create pods, read Secrets or write ConfigMaps', () => {
       const g = grants(

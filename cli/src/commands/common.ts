@@ -4,8 +4,8 @@ import os from 'node:os';
 import type { V1Deployment, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
 import { CliError, classify, type Kube } from '../kube/client.js';
 import { diagnose } from '../kube/diagnostics.js';
-import { watchRollout, type RolloutResult } from '../kube/rollout.js';
-import { selectorString } from '../kube/watch.js';
+import { watchRollout, type RolloutResult, type WatchRolloutOptions } from '../kube/rollout.js';
+import { selectorString, watchSet } from '../kube/watch.js';
 import type { Output } from '../output.js';
 import { formatDiagnosis, formatDuration, type Diagnosis } from '../rollout/format.js';
 import { CHANGE_CAUSE_ANNOTATION, containerImage } from '../rollout/objects.js';
@@ -13,6 +13,7 @@ import { ownedReplicaSets, planRollback, rollbackPatch } from '../rollout/rollba
 import { changeCause } from '../rollout/image.js';
 import { defaultReadyTimeoutSeconds, restartBaseline } from '../rollout/verdict.js';
 import type { WaitOptions } from '../args.js';
+import { parseHold, releaseOps } from '../analysis/hold.js';
 
 export async function getDeployment(kube: Kube, service: string): Promise<V1Deployment> {
   try {
@@ -94,6 +95,7 @@ export async function watchWithProgress(
   deployment: V1Deployment,
   wait: WaitOptions,
   baseline: ReadonlyMap<string, number>,
+  until?: WatchRolloutOptions['until'],
 ): Promise<WatchOutcome> {
   const readyTimeoutS = wait.readyTimeoutSeconds ?? defaultReadyTimeoutSeconds(deployment);
   const result = await watchRollout(kube, {
@@ -105,6 +107,7 @@ export async function watchWithProgress(
     readyTimeoutMs: readyTimeoutS * 1000,
     timeoutMs: wait.timeoutSeconds * 1000,
     onProgress: (p) => out.progress(p),
+    ...(until ? { until } : {}),
   });
   if (result.state === 'verdict' && result.verdict.state === 'failed') {
     out.error(`FAILED: ${result.verdict.reason}: ${result.verdict.message}`);
@@ -143,7 +146,10 @@ export async function rollBack(
   for (let attempt = 1; ; attempt++) {
     const deployment = await getDeployment(kube, service);
     const replicaSets = await listOwnedReplicaSets(kube, deployment);
-    const plan = planRollback(deployment, replicaSets, toRevision);
+    // A Deployment held by a shiftops analysis (even one whose CLI died) is unpaused and gets its
+    // own strategy back in the same write that restores the template.
+    const hold = parseHold(deployment);
+    const plan = planRollback(deployment, replicaSets, toRevision, hold !== undefined);
     if (plan.kind === 'refused') return { outcome: 'refused', message: plan.message };
     if (plan.kind === 'skip') {
       return {
@@ -169,7 +175,12 @@ export async function rollBack(
       patched = await patchDeployment(
         kube,
         service,
-        rollbackPatch(plan.template, annotations, deployment.metadata?.resourceVersion),
+        rollbackPatch(
+          plan.template,
+          annotations,
+          deployment.metadata?.resourceVersion,
+          hold ? releaseOps(hold) : [],
+        ),
         `rolling back ${service}`,
       );
     } catch (err) {
@@ -194,6 +205,8 @@ export async function rollBack(
         message: `rollback did not finish within ${formatDuration(wait.timeoutSeconds * 1000)}: ${result.last.message}`,
       };
     }
+    // Without a stop condition the watch ends only with a verdict or the timeout.
+    if (result.state === 'reached') throw new Error('rollback watch stopped early');
     if (result.verdict.state === 'failed') {
       return {
         outcome: 'failed',
@@ -208,4 +221,42 @@ export async function rollBack(
       message: `rolled back to revision ${plan.toRevision}`,
     };
   }
+}
+
+/**
+ * Waits (watching, up to `timeoutMs`) until ReplicaSet `name` carries `annotations`: the
+ * Deployment controller copies a Deployment's annotations onto its current ReplicaSet.
+ */
+export async function waitForReplicaSetAnnotation(
+  kube: Kube,
+  name: string,
+  annotations: Record<string, string>,
+  timeoutMs = 5000,
+): Promise<boolean> {
+  const has = (rs: V1ReplicaSet) =>
+    Object.entries(annotations).every(([k, v]) => rs.metadata?.annotations?.[k] === v);
+  return new Promise<boolean>((resolve) => {
+    let done = false;
+    const end = (ok: boolean) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      void set.stop().finally(() => resolve(ok));
+    };
+    const set = watchSet<V1ReplicaSet>(kube, {
+      path: `/apis/apps/v1/namespaces/${kube.namespace}/replicasets`,
+      list: () =>
+        kube.apps.listNamespacedReplicaSet({
+          namespace: kube.namespace,
+          fieldSelector: `metadata.name=${name}`,
+        }),
+      fieldSelector: `metadata.name=${name}`,
+      what: 'replicasets',
+      onChange: () => {
+        if (set.items().some(has)) end(true);
+      },
+      onFatal: () => end(false),
+    });
+    const timer = setTimeout(() => end(false), timeoutMs);
+  });
 }

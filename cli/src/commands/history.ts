@@ -9,6 +9,7 @@ import { CHANGE_CAUSE_ANNOTATION, containerImage, revisionOf } from '../rollout/
 import { findNewReplicaSet } from '../rollout/rollback-target.js';
 import type { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
 import { getDeployment, listOwnedReplicaSets } from './common.js';
+import { parseRecord } from '../analysis/record.js';
 
 type History = Extract<Command, { name: 'history' }>;
 
@@ -22,10 +23,13 @@ export function historyRows(
     .map((rs) => {
       const created = rs.metadata?.creationTimestamp as Date | string | undefined;
       const cause = rs.metadata?.annotations?.[CHANGE_CAUSE_ANNOTATION];
+      const image = containerImage(rs.spec?.template, container);
+      const analysis = parseRecord(rs.metadata?.annotations, image);
       return {
         revision: revisionOf(rs.metadata) ?? 0,
-        image: containerImage(rs.spec?.template, container) ?? '?',
+        image: image ?? '?',
         ...(cause ? { changeCause: cause } : {}),
+        ...(analysis ? { analysis } : {}),
         ...(created
           ? { createdAt: created instanceof Date ? created.toISOString() : created }
           : {}),

@@ -10,6 +10,8 @@ export interface Permission {
   group: string;
   resource: string;
   subresource?: string;
+  /** One object only (RBAC resourceNames). */
+  name?: string;
   why: string;
 }
 
@@ -41,13 +43,26 @@ export const ROLLOUT_PERMISSIONS: readonly Permission[] = [
 
 export function describePermission(p: Permission, namespace: string): string {
   const resource = `${p.resource}${p.subresource ? `/${p.subresource}` : ''}${p.group ? `.${p.group}` : ''}`;
-  return `${p.verb} ${resource} in namespace ${namespace} (needed to ${p.why})`;
+  return `${p.verb} ${resource}${p.name ? ` "${p.name}"` : ''} in namespace ${namespace} (needed to ${p.why})`;
 }
 
 /** The permissions the caller lacks, in order; empty when all are granted. */
+/** `get services/proxy` on the one Prometheus Service the analysis queries. */
+export function prometheusProxyPermission(service: string): Permission {
+  return {
+    verb: 'get',
+    group: '',
+    resource: 'services',
+    subresource: 'proxy',
+    name: service,
+    why: 'query Prometheus for the release analysis',
+  };
+}
+
 export async function missingPermissions(
   kube: Kube,
   wanted: readonly Permission[],
+  namespace: string = kube.namespace,
 ): Promise<Permission[]> {
   const results = await Promise.all(
     wanted.map(async (p) => {
@@ -58,11 +73,12 @@ export async function missingPermissions(
             kind: 'SelfSubjectAccessReview',
             spec: {
               resourceAttributes: {
-                namespace: kube.namespace,
+                namespace,
                 verb: p.verb,
                 group: p.group,
                 resource: p.resource,
                 ...(p.subresource ? { subresource: p.subresource } : {}),
+                ...(p.name ? { name: p.name } : {}),
               },
             },
           },

@@ -17,6 +17,11 @@ export interface WatchRolloutOptions {
   readyTimeoutMs: number;
   timeoutMs: number;
   onProgress: (p: Progress, verdict: Verdict) => void;
+  /**
+   * Stop early, with state 'reached', once this holds for a snapshot that has no verdict yet
+   * (the fail-fast rules still apply until then).
+   */
+  until?: (s: { deployment: V1Deployment; replicaSets: V1ReplicaSet[]; pods: V1Pod[] }) => boolean;
 }
 
 export type RolloutResult =
@@ -26,7 +31,8 @@ export type RolloutResult =
       deployment: V1Deployment;
       failingPod?: V1Pod;
     }
-  | { state: 'timeout'; last: Verdict; deployment: V1Deployment };
+  | { state: 'timeout'; last: Verdict; deployment: V1Deployment }
+  | { state: 'reached'; deployment: V1Deployment; replicaSets: V1ReplicaSet[]; pods: V1Pod[] };
 
 const TICK_MS = 1000;
 
@@ -104,6 +110,8 @@ export function watchRollout(kube: Kube, o: WatchRolloutOptions): Promise<Rollou
             ? pods.find((p) => p.metadata?.name === verdict.pod)
             : undefined;
         finish({ state: 'verdict', verdict, deployment, ...(failingPod ? { failingPod } : {}) });
+      } else if (o.until?.({ deployment, replicaSets, pods: [...pods] })) {
+        finish({ state: 'reached', deployment, replicaSets, pods: [...pods] });
       } else if (now - started >= o.timeoutMs) {
         finish({ state: 'timeout', last: verdict, deployment });
       }

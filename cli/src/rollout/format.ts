@@ -1,5 +1,6 @@
 // Human output: progress lines, tables and diagnostics. Pure string builders, so the layout is
 // unit-tested and the commands only decide what to show.
+import { summarizeRecord, type AnalysisRecord } from '../analysis/record.js';
 
 export interface Progress {
   service: string;
@@ -56,6 +57,8 @@ export interface HistoryRow {
   revision: number;
   image: string;
   changeCause?: string;
+  /** What the release analysis said about this revision (analysis/record.ts). */
+  analysis?: AnalysisRecord;
   createdAt?: string;
   live: boolean;
   readyReplicas: number;
@@ -65,13 +68,14 @@ export interface HistoryRow {
 export function formatHistory(service: string, rows: readonly HistoryRow[], now: number): string {
   if (rows.length === 0) return `${service}: no revisions`;
   const table = [
-    ['', 'REVISION', 'AGE', 'PODS', 'IMAGE', 'CHANGE-CAUSE'],
+    ['', 'REVISION', 'AGE', 'PODS', 'IMAGE', 'ANALYSIS', 'CHANGE-CAUSE'],
     ...rows.map((r) => [
       r.live ? '*' : '',
       String(r.revision),
       r.createdAt ? formatDuration(now - Date.parse(r.createdAt)) : '?',
       `${r.readyReplicas}/${r.replicas}`,
       r.image,
+      summarizeRecord(r.analysis),
       r.changeCause ?? '<none>',
     ]),
   ];

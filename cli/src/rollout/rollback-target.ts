@@ -9,6 +9,7 @@ import {
   toMillis,
   withoutHash,
 } from './objects.js';
+import { HOLD_ANNOTATION } from '../analysis/hold.js';
 
 /** ReplicaSets whose controller is this Deployment (a label match alone is not ownership). */
 export function ownedReplicaSets(
@@ -45,6 +46,12 @@ export const ANNOTATIONS_TO_SKIP: ReadonlySet<string> = new Set([
   'deprecated.deployment.rollback.to',
 ]);
 
+/**
+ * Never restored from a ReplicaSet: the controller copies every Deployment annotation onto the new
+ * ReplicaSet and never removes one, so an old revision still carries the hold of its own analysis.
+ */
+const NOT_FROM_REPLICASET: ReadonlySet<string> = new Set([HOLD_ANNOTATION]);
+
 export type RollbackPlan =
   | {
       kind: 'rollback';
@@ -67,6 +74,8 @@ export function planRollback(
   deployment: V1Deployment,
   replicaSets: readonly V1ReplicaSet[],
   toRevision = 0,
+  /** A rollout paused by shiftops' own analysis hold: the rollback patch unpauses it. */
+  allowPaused = false,
 ): RollbackPlan {
   const name = deployment.metadata?.name ?? '';
   const owned = ownedReplicaSets(deployment, replicaSets);
@@ -92,7 +101,7 @@ export function planRollback(
       };
     }
   }
-  if (deployment.spec?.paused) {
+  if (deployment.spec?.paused && !allowPaused) {
     return {
       kind: 'refused',
       reason: 'paused',
@@ -109,7 +118,7 @@ export function planRollback(
     if (v !== undefined) annotations[key] = v;
   }
   for (const [key, v] of Object.entries(target.rs.metadata?.annotations ?? {})) {
-    if (!ANNOTATIONS_TO_SKIP.has(key)) annotations[key] = v;
+    if (!ANNOTATIONS_TO_SKIP.has(key) && !NOT_FROM_REPLICASET.has(key)) annotations[key] = v;
   }
   return {
     kind: 'rollback',
@@ -138,6 +147,7 @@ export function rollbackPatch(
   template: V1PodTemplateSpec,
   annotations: Record<string, string>,
   resourceVersion?: string,
+  extraOps: object[] = [],
 ): object[] {
   return [
     // Optimistic lock: if someone changed the Deployment since we read it, the patch fails and
@@ -147,5 +157,6 @@ export function rollbackPatch(
       : []),
     { op: 'replace', path: '/spec/template', value: template },
     { op: 'replace', path: '/metadata/annotations', value: annotations },
+    ...extraOps,
   ];
 }

@@ -16,6 +16,8 @@ export function setImagePatch(
   container: string,
   image: string,
   cause: string,
+  /** More annotations to set in the same write (the analysis record and hold). */
+  extraAnnotations: Record<string, string> = {},
 ): SetImagePatch {
   const containers = deployment.spec?.template?.spec?.containers ?? [];
   const index = containers.findIndex((c) => c.name === container);
@@ -27,15 +29,14 @@ export function setImagePatch(
     };
   }
   const base = `/spec/template/spec/containers/${index}`;
+  const wanted = { [CHANGE_CAUSE_ANNOTATION]: cause, ...extraAnnotations };
   const annotationOps = deployment.metadata?.annotations
-    ? [
-        {
-          op: 'add',
-          path: `/metadata/annotations/${pointerSegment(CHANGE_CAUSE_ANNOTATION)}`,
-          value: cause,
-        },
-      ]
-    : [{ op: 'add', path: '/metadata/annotations', value: { [CHANGE_CAUSE_ANNOTATION]: cause } }];
+    ? Object.entries(wanted).map(([key, value]) => ({
+        op: 'add',
+        path: `/metadata/annotations/${pointerSegment(key)}`,
+        value,
+      }))
+    : [{ op: 'add', path: '/metadata/annotations', value: wanted }];
   return {
     ok: true,
     patch: [
