@@ -84,13 +84,26 @@ export async function queryVector(
       'forbidden',
     );
   }
-  let parsed: { status?: string; error?: string; data?: { resultType?: string; result?: unknown } };
+  let parsed: {
+    kind?: string;
+    message?: string;
+    status?: string;
+    error?: string;
+    data?: { resultType?: string; result?: unknown };
+  };
   try {
     parsed = JSON.parse(body.text);
   } catch {
     throw new PrometheusError(
       `Prometheus at ${where}: HTTP ${body.status}, not a Prometheus answer: ${body.text.slice(0, 200).trim()}`,
       body.status >= 500 || body.status === 404 ? 'unreachable' : 'bad-response',
+    );
+  }
+  if (parsed.kind === 'Status') {
+    // The API server's own answer, not Prometheus': usually the Service or its endpoints are missing.
+    throw new PrometheusError(
+      `Prometheus at ${where}: ${parsed.message ?? `HTTP ${body.status}`} (point --prometheus-service or --prometheus-url at your Prometheus)`,
+      'unreachable',
     );
   }
   if (parsed.status !== 'success' || parsed.data?.resultType !== 'vector') {
