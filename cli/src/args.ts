@@ -268,6 +268,8 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
     if (image === undefined) return usage('missing <image-or-tag>');
     const analysis = parseAnalysisOptions(v);
     if (typeof analysis === 'string') return usage(analysis);
+    if (analysis.mode === 'required' && !wait.wait)
+      return usage('--analysis=required needs to watch the rollout: drop --wait=false');
     return {
       ok: true,
       global,

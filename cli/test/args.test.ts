@@ -183,6 +183,10 @@ describe('command-line parsing', () => {
       /alternatives: give one/,
     ],
     [['rollback', 'users', '--analysis=off'], /--analysis is not an option of "rollback"/],
+    [
+      ['deploy', 'users', '1', '--analysis=required', '--wait=false'],
+      /--analysis=required needs to watch/,
+    ],
     [['launch', 'users'], /unknown command "launch"/],
   ];
   for (const [argv, message] of usageErrors) {

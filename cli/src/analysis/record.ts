@@ -17,7 +17,12 @@ export type AnalysisResult =
   /** Prometheus could not be asked (unreachable, forbidden, bad answer). */
   | 'unavailable'
   /** Not analysed: --analysis=off, or nothing to analyse (e.g. a Recreate strategy). */
-  | 'skipped';
+  | 'skipped'
+  /**
+   * Written with the image; replaced when the analysis decides. Left on a revision whose first
+   * pod never turned Ready, or whose CLI stopped during the window.
+   */
+  | 'unfinished';
 
 export interface AnalysisRecord {
   /** The release the record is about: a record copied onto a later revision by another tool is ignored. */
@@ -87,5 +92,6 @@ export function summarizeRecord(r: AnalysisRecord | undefined): string {
       : '';
   const label = r.result === 'fail' ? 'FAIL' : r.result;
   if (r.result === 'skipped') return `skipped (${r.reason ?? r.mode})`;
+  if (r.result === 'unfinished') return 'unfinished';
   return numbers ? `${label}: ${numbers}` : `${label}${r.reason ? ` (${r.reason})` : ''}`;
 }

@@ -186,7 +186,7 @@ export async function deploy(kube: Kube, out: Output, cmd: Deploy): Promise<Outc
   const patch = setImagePatch(before, cmd.service, image, cause, {
     // Every deploy writes a record, so the new revision never inherits the previous one's.
     ...encodeRecord(
-      preRecord ?? record({ result: 'inconclusive', reason: 'analysis running', action: 'none' }),
+      preRecord ?? record({ result: 'unfinished', reason: 'analysis started', action: 'none' }),
     ),
     ...(analysis ? holdAnnotation(analysis.hold) : {}),
   });
@@ -236,7 +236,7 @@ export async function deploy(kube: Kube, out: Output, cmd: Deploy): Promise<Outc
         currentImage,
         image,
         outcome: first,
-        record: record({ result: 'skipped', reason: 'no new pod became Ready', action: 'none' }),
+        record: record({ result: 'unfinished', reason: 'no new pod became Ready', action: 'none' }),
         hold: analysis.hold,
       });
     }

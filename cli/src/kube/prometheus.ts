@@ -40,7 +40,7 @@ async function requestOptions(
   }
   const server = kube.kc.getCurrentCluster()?.server ?? '';
   const url = new URL(
-    `${server.replace(/\/+$/, '')}/api/v1/namespaces/${encodeURIComponent(target.namespace)}/services/${encodeURIComponent(target.service)}/proxy/api/v1/query?${qs}`,
+    `${server.replace(/\/+$/, '')}/api/v1/namespaces/${encodeURIComponent(target.namespace)}/services/${encodeURIComponent(target.service).replace(/%3A/gi, ':')}/proxy/api/v1/query?${qs}`,
   );
   const options: https.RequestOptions = {};
   await kube.kc.applyToHTTPSOptions(options);
