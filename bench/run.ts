@@ -133,15 +133,37 @@ loader.on('exit', (code) => {
   if (code) throw new Error(`load generator exited ${code}`);
 });
 
-/** One autocannon run in the load process, sampling the target's RSS meanwhile. */
-function runLoad(spec: LoadSpec, target: Server): Promise<LoadResult> {
+/** CPU time (user + system) a process has used so far, in ms. */
+function cpuMs(pid: number | undefined): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+
+/**
+ * One autocannon run in the load process, sampling the target's RSS meanwhile and measuring the
+ * CPU it used per request: unlike requests/s, that barely moves when other work shares the cores.
+ */
+async function runLoad(
+  spec: LoadSpec,
+  target: Server,
+): Promise<LoadResult & { cpuUsPerRequest: number }> {
   const sampler = setInterval(() => {
     target.peakRssMb = Math.max(target.peakRssMb, rssMb(target.child.pid));
   }, 250);
-  return new Promise<LoadResult>((resolve) => {
-    loader.once('message', (result) => resolve(result as LoadResult));
-    loader.send(spec);
-  }).finally(() => clearInterval(sampler));
+  const cpuBefore = cpuMs(target.child.pid);
+  try {
+    const result = await new Promise<LoadResult>((resolve) => {
+      loader.once('message', (r) => resolve(r as LoadResult));
+      loader.send(spec);
+    });
+    const cpu = cpuMs(target.child.pid) - cpuBefore;
+    return { ...result, cpuUsPerRequest: (cpu * 1000) / Math.max(result.requests, 1) };
+  } finally {
+    clearInterval(sampler);
+  }
 }
 
 /**
@@ -395,6 +417,8 @@ interface Sample {
   p50?: number;
   p99?: number;
   latencyAvg?: number;
+  /** Server process CPU (user + system) per request; not for pgbench. */
+  cpuUsPerRequest?: number;
   errors: number;
 }
 const samples: Sample[] = [];
@@ -562,6 +586,7 @@ const stat = (scenario: string, connections: number, target: Sample['target']) =
     p50: median(xs.map((x) => x.p50 ?? NaN)),
     p99: median(xs.map((x) => x.p99 ?? NaN)),
     latencyAvg: median(xs.map((x) => x.latencyAvg ?? NaN)),
+    cpuUsPerRequest: median(xs.map((x) => x.cpuUsPerRequest ?? NaN)),
     errors: xs.reduce((n, x) => n + x.errors, 0),
   };
 };
@@ -682,6 +707,15 @@ const lines = [
   }),
 ];
 const table = lines.join('\n');
+const us = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? n(x) : '–');
+const cpuTable = [
+  '| scenario | conns | ours | pool only | floor | floor, our driver | typical | ours / floor, our driver |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...results.map(
+    (r) =>
+      `| ${r.scenario} | ${r.connections} | ${us(r.ours.cpuUsPerRequest)} | ${us(r.poolOnly?.cpuUsPerRequest)} | ${us(r.floor.cpuUsPerRequest)} | ${us(r.floorOurDriver.cpuUsPerRequest)} | ${us(r.typical.cpuUsPerRequest)} | ${(r.ours.cpuUsPerRequest / r.floorOurDriver.cpuUsPerRequest).toFixed(2)} |`,
+  ),
+].join('\n');
 const sweepTable = [
   '| page | keyset p50 ms | OFFSET p50 ms |',
   '| ---: | ---: | ---: |',
@@ -706,7 +740,9 @@ console.log(
   `${quick ? 'quick' : 'full'} run: ${REPS} repetition(s) × ${DURATION_S} s, medians (min–max), ${counts.users} users, ${counts.shifts} shifts, ${pgServer.seed.cached ? 'copied from the cache' : 'seeded'} in ${(seedMs / 1000).toFixed(1)} s\n`,
 );
 console.log(table);
-console.log(`\n${sweepTable}\n\n${startupTable}\n`);
+console.log(
+  `\nServer CPU per request, µs (median):\n\n${cpuTable}\n\n${sweepTable}\n\n${startupTable}\n`,
+);
 console.log(
   Object.entries(ratios)
     .map(([k, v]) => `${k} = ${v.toFixed(2)}`)
@@ -717,7 +753,7 @@ mkdirSync(join(root, 'bench/results'), { recursive: true });
 const file = args.json ?? join(root, 'bench/results', `${machine.date.replace(/[:.]/g, '-')}.json`);
 writeFileSync(
   file,
-  `${JSON.stringify({ ...report, tables: { main: table, depth: sweepTable, startup: startupTable } }, null, 2)}\n`,
+  `${JSON.stringify({ ...report, tables: { main: table, cpu: cpuTable, depth: sweepTable, startup: startupTable } }, null, 2)}\n`,
 );
 log(`wrote ${file} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 loader.kill();
