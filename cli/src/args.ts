@@ -9,6 +9,8 @@ export interface GlobalOptions {
   context?: string;
   namespace?: string;
   kubeconfig?: string;
+  /** Bound on each API call, and on a watch's silence (default 30). */
+  requestTimeoutSeconds?: number;
   json: boolean;
   quiet: boolean;
 }
@@ -80,6 +82,7 @@ const options = {
   context: { type: 'string' },
   namespace: { type: 'string', short: 'n' },
   kubeconfig: { type: 'string' },
+  'request-timeout': { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
@@ -191,7 +194,15 @@ const COMMAND_FLAGS: Record<string, readonly string[]> = {
   history: [],
   status: [],
 };
-const GLOBAL_FLAGS = ['context', 'namespace', 'kubeconfig', 'json', 'quiet', 'help'];
+const GLOBAL_FLAGS = [
+  'context',
+  'namespace',
+  'kubeconfig',
+  'request-timeout',
+  'json',
+  'quiet',
+  'help',
+];
 
 function service(name: string | undefined): Service | string {
   if (name === undefined) return 'missing <service>';
@@ -214,10 +225,20 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
   }
   const { values: v, positionals } = parsed;
   const [name, ...rest] = positionals;
+  const requestTimeout =
+    v['request-timeout'] === undefined ? undefined : parseDuration(v['request-timeout']);
+  if (v['request-timeout'] !== undefined && (requestTimeout === undefined || requestTimeout <= 0)) {
+    return {
+      ok: false,
+      error: `--request-timeout: "${v['request-timeout']}" is not a duration like 30s or 1m`,
+      ...(name ? { topic: name } : {}),
+    };
+  }
   const global: GlobalOptions = {
     ...(v.context !== undefined ? { context: v.context } : {}),
     ...(v.namespace !== undefined ? { namespace: v.namespace } : {}),
     ...(v.kubeconfig !== undefined ? { kubeconfig: v.kubeconfig } : {}),
+    ...(requestTimeout !== undefined ? { requestTimeoutSeconds: requestTimeout } : {}),
     json: v.json ?? false,
     quiet: v.quiet ?? false,
   };

@@ -12,6 +12,8 @@ const GLOBAL = `Global options:
   --context NAME       kubeconfig context (default: the current context)
   -n, --namespace NS   namespace (default: the context's namespace, then "${DEFAULT_NAMESPACE}")
   --kubeconfig PATH    kubeconfig file (default: $KUBECONFIG, ~/.kube/config, in-cluster)
+  --request-timeout D  longest wait for the API server: each call, and silence on a watch
+                       before it is re-established (default 30s; connecting: at most 10s of it)
   --json               print one machine-readable JSON result on stdout, no progress
   -q, --quiet          print only the final result and errors
   -h, --help           this help`;

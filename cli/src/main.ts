@@ -3,7 +3,7 @@
 // one command, and turns its outcome (or error) into a documented exit code.
 import { parseCommandLine, type Command } from './args.js';
 import { helpText } from './help.js';
-import { CliError, connect, type Kube } from './kube/client.js';
+import { CliError, connect, explain, type Kube } from './kube/client.js';
 import { Output } from './output.js';
 import { ExitCode, exitCodeFor, type Outcome } from './rollout/exit-codes.js';
 import { deploy } from './commands/deploy.js';
@@ -23,6 +23,8 @@ function outcomeOf(err: CliError): Outcome {
       return { kind: 'forbidden' };
     case 'unreachable':
       return { kind: 'unreachable' };
+    case 'timeout':
+      return { kind: 'api-timeout' };
   }
 }
 
@@ -65,18 +67,17 @@ async function main(argv: readonly string[]): Promise<number> {
     out.fatal('interrupted: the rollout continues on the cluster and nothing was rolled back');
     process.exit(130);
   });
+  let kube: Kube | undefined;
   try {
-    const kube = connect(global);
+    kube = connect(global);
     return exitCodeFor(await run(kube, out, command));
   } catch (err) {
     if (!(err instanceof CliError)) throw err;
     const code = exitCodeFor(outcomeOf(err));
+    const message = kube ? explain(err, kube) : err.message;
     if (global.json)
-      out.result(
-        { command: command.name, outcome: 'error', error: err.message, exitCode: code },
-        '',
-      );
-    out.fatal(err.message);
+      out.result({ command: command.name, outcome: 'error', error: message, exitCode: code }, '');
+    out.fatal(message);
     return code;
   }
 }

@@ -15,6 +15,7 @@ describe('exit codes', () => {
     [{ kind: 'refused' }, 64],
     [{ kind: 'unreachable' }, 69],
     [{ kind: 'forbidden' }, 69],
+    [{ kind: 'api-timeout' }, 75],
   ];
   for (const [outcome, code] of table) {
     it(`${JSON.stringify(outcome)} exits ${code}`, () => assert.equal(exitCodeFor(outcome), code));

@@ -7,7 +7,12 @@ import { diagnose } from '../kube/diagnostics.js';
 import { watchRollout, type RolloutResult, type WatchRolloutOptions } from '../kube/rollout.js';
 import { selectorString, watchSet } from '../kube/watch.js';
 import type { Output } from '../output.js';
-import { formatDiagnosis, formatDuration, type Diagnosis } from '../rollout/format.js';
+import {
+  formatConnection,
+  formatDiagnosis,
+  formatDuration,
+  type Diagnosis,
+} from '../rollout/format.js';
 import { CHANGE_CAUSE_ANNOTATION, containerImage } from '../rollout/objects.js';
 import { ownedReplicaSets, planRollback, rollbackPatch } from '../rollout/rollback-target.js';
 import { changeCause } from '../rollout/image.js';
@@ -79,7 +84,7 @@ export async function patchDeployment(
       body: patch,
     });
   } catch (err) {
-    throw classify(err, doing);
+    throw classify(err, doing, true);
   }
 }
 
@@ -108,6 +113,7 @@ export async function watchWithProgress(
     timeoutMs: wait.timeoutSeconds * 1000,
     onProgress: (p) => out.progress(p),
     ...(until ? { until } : {}),
+    onConnection: (e) => out.error(formatConnection(e)),
   });
   if (result.state === 'verdict' && result.verdict.state === 'failed') {
     out.error(`FAILED: ${result.verdict.reason}: ${result.verdict.message}`);

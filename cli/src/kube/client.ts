@@ -6,14 +6,24 @@ import {
   AuthorizationV1Api,
   AutoscalingV2Api,
   CoreV1Api,
-  KubeConfig,
+  type KubeConfig,
 } from '@kubernetes/client-node';
 import { DEFAULT_NAMESPACE } from '../services.js';
+import {
+  DEFAULT_REQUEST_TIMEOUT_SECONDS,
+  TimedKubeConfig,
+  isTimeout,
+  timeoutsFor,
+  type Timeouts,
+} from './timeouts.js';
 
 export interface Kube {
   kc: KubeConfig;
   namespace: string;
   context: string;
+  /** The API server's URL, for messages. */
+  server: string;
+  timeouts: Timeouts;
   /** The kubeconfig user name, for the change-cause (the API server's own view may differ). */
   user: string;
   apps: AppsV1Api;
@@ -26,20 +36,25 @@ export interface ConnectOptions {
   kubeconfig?: string;
   context?: string;
   namespace?: string;
+  requestTimeoutSeconds?: number;
 }
 
 /** A failure the CLI explains and maps to an exit code, rather than a stack trace. */
 export class CliError extends Error {
   constructor(
     message: string,
-    readonly kind: 'usage' | 'refused' | 'unreachable' | 'forbidden' | 'conflict' | 'not-found',
+    readonly kind:
+      'usage' | 'refused' | 'unreachable' | 'forbidden' | 'conflict' | 'not-found' | 'timeout',
+    /** For a timeout: the request may have been applied although no answer came. */
+    readonly mayHaveChanged = false,
   ) {
     super(message);
   }
 }
 
 export function connect(opts: ConnectOptions): Kube {
-  const kc = new KubeConfig();
+  const kc = new TimedKubeConfig();
+  kc.timeouts = timeoutsFor(opts.requestTimeoutSeconds ?? DEFAULT_REQUEST_TIMEOUT_SECONDS);
   try {
     if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
     else kc.loadFromDefault();
@@ -71,6 +86,8 @@ export function connect(opts: ConnectOptions): Kube {
     kc,
     namespace,
     context,
+    server: kc.getCurrentCluster()?.server ?? '?',
+    timeouts: kc.timeouts,
     user: kc.getCurrentUser()?.name ?? 'unknown',
     apps: kc.makeApiClient(AppsV1Api),
     core: kc.makeApiClient(CoreV1Api),
@@ -103,9 +120,31 @@ export function statusCode(err: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * A timeout, explained: which server, what we were doing, whether anything may have changed, and
+ * the fix. main() and promote use it where they know the Kube the error came from.
+ */
+export function explain(
+  err: CliError,
+  kube: Pick<Kube, 'server' | 'context' | 'timeouts'>,
+): string {
+  if (err.kind !== 'timeout') return err.message;
+  return `${err.message} (${kube.server}, context ${kube.context}, --request-timeout ${kube.timeouts.requestMs / 1000}s); ${
+    err.mayHaveChanged
+      ? 'the change may or may not have been applied: look ("shiftops status") before retrying'
+      : 'nothing was changed'
+  }. Check that it is up and reachable from here ("kubectl --context ${kube.context} get --raw /readyz"), or allow longer with --request-timeout`;
+}
+
 /** Turns a client error into a CliError: what went wrong, in the API server's words. */
-export function classify(err: unknown, doing: string): CliError {
+export function classify(err: unknown, doing: string, mayHaveChanged = false): CliError {
   if (err instanceof CliError) return err;
+  if (isTimeout(err))
+    return new CliError(
+      `${doing}: the API server did not answer in time`,
+      'timeout',
+      mayHaveChanged,
+    );
   const code = statusCode(err);
   if (err instanceof ApiException) {
     const msg = apiMessage(err);

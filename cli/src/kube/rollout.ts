@@ -7,7 +7,7 @@ import { revisionOf } from '../rollout/objects.js';
 import { ownedReplicaSets } from '../rollout/rollback-target.js';
 import { newPods, rolloutVerdict, trackUnready, type Verdict } from '../rollout/verdict.js';
 import { type CliError, type Kube } from './client.js';
-import { selectorString, watchSet } from './watch.js';
+import { selectorString, watchSet, type ConnectionEvent } from './watch.js';
 
 export interface WatchRolloutOptions {
   deployment: V1Deployment;
@@ -22,6 +22,8 @@ export interface WatchRolloutOptions {
    * (the fail-fast rules still apply until then).
    */
   until?: (s: { deployment: V1Deployment; replicaSets: V1ReplicaSet[]; pods: V1Pod[] }) => boolean;
+  /** A watch lost its connection or got it back (the verdict waits; only --timeout ends it). */
+  onConnection?: (e: ConnectionEvent) => void;
 }
 
 export type RolloutResult =
@@ -42,6 +44,18 @@ export function watchRollout(kube: Kube, o: WatchRolloutOptions): Promise<Rollou
   const selector = selectorString(o.deployment.spec?.selector ?? {});
   const started = Date.now();
   let unready = new Map<string, number>();
+  const down = new Map<string, number>();
+  const onConnection = (e: ConnectionEvent) => {
+    if (e.kind === 'lost') down.set(e.what, Date.now());
+    else down.delete(e.what);
+    o.onConnection?.(e);
+  };
+  /** For a timeout during an outage: say so, it is why there is no verdict. */
+  const outageNote = (): string => {
+    if (down.size === 0) return '';
+    const since = Math.min(...down.values());
+    return `; no connection to the API server for the last ${Math.round((Date.now() - since) / 1000)}s (watching ${[...down.keys()].join(', ')})`;
+  };
 
   return new Promise<RolloutResult>((resolve, reject) => {
     let done = false;
@@ -62,7 +76,7 @@ export function watchRollout(kube: Kube, o: WatchRolloutOptions): Promise<Rollou
         if (now - started >= o.timeoutMs) {
           finish({
             state: 'timeout',
-            last: { state: 'progressing', message: 'no update from the API server' },
+            last: { state: 'progressing', message: `no update from the API server${outageNote()}` },
             deployment: o.deployment,
           });
         }
@@ -113,7 +127,11 @@ export function watchRollout(kube: Kube, o: WatchRolloutOptions): Promise<Rollou
       } else if (o.until?.({ deployment, replicaSets, pods: [...pods] })) {
         finish({ state: 'reached', deployment, replicaSets, pods: [...pods] });
       } else if (now - started >= o.timeoutMs) {
-        finish({ state: 'timeout', last: verdict, deployment });
+        finish({
+          state: 'timeout',
+          last: { ...verdict, message: `${verdict.message}${outageNote()}` },
+          deployment,
+        });
       }
     };
     const fatal = (err: CliError) => finish(err, true);
@@ -129,6 +147,7 @@ export function watchRollout(kube: Kube, o: WatchRolloutOptions): Promise<Rollou
       what: 'deployments',
       onChange: evaluate,
       onFatal: fatal,
+      onConnection,
     });
     const replicaSetSet = watchSet<V1ReplicaSet>(kube, {
       path: `/apis/apps/v1/namespaces/${ns}/replicasets`,
@@ -137,6 +156,7 @@ export function watchRollout(kube: Kube, o: WatchRolloutOptions): Promise<Rollou
       what: 'replicasets',
       onChange: evaluate,
       onFatal: fatal,
+      onConnection,
     });
     const podSet = watchSet<V1Pod>(kube, {
       path: `/api/v1/namespaces/${ns}/pods`,
@@ -145,6 +165,7 @@ export function watchRollout(kube: Kube, o: WatchRolloutOptions): Promise<Rollou
       what: 'pods',
       onChange: evaluate,
       onFatal: fatal,
+      onConnection,
     });
     const sets = [deployments, replicaSetSet, podSet];
     const tick = setInterval(evaluate, TICK_MS);

@@ -1,12 +1,19 @@
-// List-then-watch of one kind of object (client-node's ListWatch: resourceVersion bookkeeping and
-// re-list on 410 Gone), with reconnects on transient errors. No polling: the API server pushes.
+// List-then-watch of one kind of object (client-node's ListWatch: resourceVersion bookkeeping,
+// resume from the last one, re-list on 410 Gone) over a bounded watch request (live-watch.ts),
+// with reconnects on transient errors, each outage reported once. No polling: the API server pushes.
 import {
   ListWatch,
-  Watch,
   type KubernetesListObject,
   type KubernetesObject,
+  type Watch,
 } from '@kubernetes/client-node';
 import { classify, statusCode, type CliError, type Kube } from './client.js';
+import { LiveWatch } from './live-watch.js';
+
+/** A watch lost its connection, or got it back. */
+export type ConnectionEvent =
+  | { kind: 'lost'; what: string; reason: string; resourceVersion: string }
+  | { kind: 'restored'; what: string; downMs: number; relisted: boolean };
 
 export interface WatchedSet<T> {
   items(): readonly T[];
@@ -22,6 +29,7 @@ export interface WatchSetOptions<T extends KubernetesObject> {
   onChange: () => void;
   /** A permission error: retrying will not help. */
   onFatal: (err: CliError) => void;
+  onConnection?: (e: ConnectionEvent) => void;
 }
 
 const RECONNECT_DELAY_MS = 1000;
@@ -31,9 +39,27 @@ export function watchSet<T extends KubernetesObject>(
   o: WatchSetOptions<T>,
 ): WatchedSet<T> {
   let stopped = false;
+  let downSince: number | undefined;
+  let relisted = false;
+  const live = new LiveWatch(kube.kc, kube.timeouts, {
+    onEstablished: () => {
+      if (downSince === undefined) return;
+      o.onConnection?.({
+        kind: 'restored',
+        what: o.what,
+        downMs: Date.now() - downSince,
+        relisted,
+      });
+      downSince = undefined;
+      relisted = false;
+    },
+    onGone: () => {
+      relisted = true;
+    },
+  });
   const lw = new ListWatch<T>(
     o.path,
-    new Watch(kube.kc),
+    live as unknown as Watch,
     o.list,
     false,
     o.labelSelector,
@@ -49,6 +75,15 @@ export function watchSet<T extends KubernetesObject>(
     if (code === 401 || code === 403) {
       o.onFatal(classify(err, `watching ${o.what}`));
       return;
+    }
+    if (downSince === undefined) {
+      downSince = Date.now();
+      o.onConnection?.({
+        kind: 'lost',
+        what: o.what,
+        reason: (err as Error)?.message ?? String(err),
+        resourceVersion: lw.latestResourceVersion(),
+      });
     }
     setTimeout(() => {
       if (!stopped) void lw.start();

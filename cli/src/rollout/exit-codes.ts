@@ -13,6 +13,8 @@ export const ExitCode = {
   Usage: 64,
   /** Cluster unreachable, or the caller lacks a permission the command needs. */
   Unavailable: 69,
+  /** The API server did not answer within --request-timeout (sysexits EX_TEMPFAIL). */
+  ApiTimeout: 75,
 } as const;
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
@@ -28,7 +30,8 @@ export type Outcome =
   | { kind: 'usage' }
   | { kind: 'refused' }
   | { kind: 'unreachable' }
-  | { kind: 'forbidden' };
+  | { kind: 'forbidden' }
+  | { kind: 'api-timeout' };
 
 export function exitCodeFor(outcome: Outcome): ExitCode {
   switch (outcome.kind) {
@@ -48,6 +51,8 @@ export function exitCodeFor(outcome: Outcome): ExitCode {
     case 'unreachable':
     case 'forbidden':
       return ExitCode.Unavailable;
+    case 'api-timeout':
+      return ExitCode.ApiTimeout;
   }
 }
 
@@ -62,4 +67,8 @@ export const exitCodeHelp: ReadonlyArray<readonly [ExitCode, string]> = [
   [ExitCode.Timeout, '--timeout elapsed with no verdict; nothing was rolled back'],
   [ExitCode.Usage, 'usage error, or refused before any change (unknown service/revision, paused)'],
   [ExitCode.Unavailable, 'cluster unreachable, or a permission is missing (it is named)'],
+  [
+    ExitCode.ApiTimeout,
+    'the API server did not answer within --request-timeout (the message says if anything may have changed)',
+  ],
 ];

@@ -1,6 +1,7 @@
 // Human output: progress lines, tables and diagnostics. Pure string builders, so the layout is
 // unit-tested and the commands only decide what to show.
 import { summarizeRecord, type AnalysisRecord } from '../analysis/record.js';
+import type { ConnectionEvent } from '../kube/watch.js';
 
 export interface Progress {
   service: string;
@@ -174,4 +175,12 @@ export function formatDiagnosis(d: Diagnosis, now: number): string {
   else if (d.logs.lines.length === 0) lines.push('  (no output)');
   else lines.push(...d.logs.lines.map((l) => `  ${l}`));
   return lines.join('\n');
+}
+
+/** A watch's outage and its end, as the progress output reports them. */
+export function formatConnection(e: ConnectionEvent): string {
+  if (e.kind === 'lost') {
+    return `API server connection lost (watching ${e.what}: ${e.reason}); reconnecting, resuming from resourceVersion ${e.resourceVersion || '(none: re-listing)'}`;
+  }
+  return `API server connection back after ${formatDuration(e.downMs)} (watching ${e.what}; ${e.relisted ? 'history expired (410 Gone): re-listed' : 'resumed where it left off'})`;
 }

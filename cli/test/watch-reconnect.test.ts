@@ -1,0 +1,128 @@
+// Watches across a flaky API server, on a real HTTP server on 127.0.0.1 speaking the list/watch
+// protocol: a connection cut mid-watch resumes from the last resourceVersion, 410 Gone re-lists,
+// and a watch that goes silent is dropped after the liveness limit and re-established. Each outage
+// is reported once, lost then back.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type net from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { V1Pod } from '@kubernetes/client-node';
+import { connect } from '../src/kube/client.js';
+import { watchSet, type ConnectionEvent } from '../src/kube/watch.js';
+
+const scratch = mkdtempSync(join(tmpdir(), 'shiftops-watch-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+const pod = (rv: string, phase: string) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'users-1', namespace: 'ns', resourceVersion: rv },
+  status: { phase },
+});
+const line = (type: string, object: object) => `${JSON.stringify({ type, object })}\n`;
+
+describe('watch reconnects', () => {
+  it('resumes after a cut, re-lists after 410 Gone, and re-establishes a silent watch', async () => {
+    const requests: string[] = [];
+    const sockets = new Set<net.Socket>();
+    let watches = 0;
+    const server = http.createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const rv = url.searchParams.get('resourceVersion') ?? '';
+      if (url.searchParams.get('watch') !== 'true') {
+        const lists = requests.filter((r) => r.startsWith('list')).length;
+        requests.push('list');
+        res.setHeader('content-type', 'application/json');
+        const at = lists === 0 ? '10' : '20';
+        res.end(
+          JSON.stringify({
+            apiVersion: 'v1',
+            kind: 'PodList',
+            metadata: { resourceVersion: at },
+            items: [pod(at, lists === 0 ? 'Pending' : 'Running')],
+          }),
+        );
+        return;
+      }
+      watches++;
+      requests.push(
+        `watch rv=${rv} bookmarks=${url.searchParams.get('allowWatchBookmarks')} timeout=${url.searchParams.get('timeoutSeconds')}`,
+      );
+      res.writeHead(200, { 'content-type': 'application/json' });
+      if (watches === 1) {
+        // One event, then the connection is cut mid-stream.
+        res.write(line('MODIFIED', pod('11', 'Running')));
+        setTimeout(() => req.socket.destroy(), 100);
+      } else if (watches === 2) {
+        res.end(line('ERROR', { kind: 'Status', code: 410, reason: 'Expired' }));
+      } else if (watches === 3) {
+        res.flushHeaders(); // then silence: no event, no bookmark, no end
+      } else {
+        res.write(line('MODIFIED', pod('21', 'Succeeded')));
+      }
+    });
+    server.on('connection', (s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    const kubeconfig = join(scratch, 'kc.yaml');
+    writeFileSync(
+      kubeconfig,
+      `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u, namespace: ns}}]
+current-context: x
+`,
+    );
+    const kube = connect({ kubeconfig, requestTimeoutSeconds: 1 });
+    const events: ConnectionEvent[] = [];
+    const set = watchSet<V1Pod>(kube, {
+      path: '/api/v1/namespaces/ns/pods',
+      list: () => kube.core.listNamespacedPod({ namespace: 'ns' }),
+      what: 'pods',
+      onChange: () => {},
+      onFatal: (e) => assert.fail(e.message),
+      onConnection: (e) => events.push(e),
+    });
+    const t0 = Date.now();
+    while (set.items()[0]?.status?.phase !== 'Succeeded' && Date.now() - t0 < 15_000)
+      await new Promise((r) => setTimeout(r, 50));
+    await set.stop();
+    for (const s of sockets) s.destroy();
+    server.close();
+
+    assert.equal(set.items()[0]?.metadata?.resourceVersion, '21', JSON.stringify(requests));
+    assert.deepEqual(requests, [
+      'list',
+      'watch rv=10 bookmarks=true timeout=1',
+      // cut after the event at 11: resume there, no re-list
+      'watch rv=11 bookmarks=true timeout=1',
+      // 410 Gone: re-list, then watch from the new list's version
+      'list',
+      'watch rv=20 bookmarks=true timeout=1',
+      // silent for the liveness limit (1 s): dropped and re-established from the same version
+      'watch rv=20 bookmarks=true timeout=1',
+    ]);
+    assert.deepEqual(
+      // The cut's own wording (here "aborted") is Node's; ours is the prefix.
+      events.map((e) =>
+        e.kind === 'lost'
+          ? `lost at ${e.resourceVersion}: ${e.reason.replace(/ \(.*\)$/, ' (…)')}`
+          : 'back',
+      ),
+      [
+        'lost at 11: connection cut mid-watch (…)',
+        'back',
+        'lost at 20: no event or bookmark for 1s',
+        'back',
+      ],
+    );
+  });
+});
