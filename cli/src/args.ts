@@ -45,6 +45,16 @@ export type Command =
       analysis: AnalysisOptions;
     } & WaitOptions)
   | ({ name: 'rollback'; service: Service; toRevision: number } & WaitOptions)
+  | {
+      name: 'promote';
+      service: Service;
+      /** `namespace@context`, a context, or a namespace of the current context. */
+      from: string;
+      /** In order: a wave stops at the first failure. */
+      to: string[];
+      /** The deploy each target gets (its image is the source's digest). */
+      deploy: { rollback: boolean; analysis: AnalysisOptions } & WaitOptions;
+    }
   | { name: 'history'; service: Service }
   | { name: 'status'; services: Service[] }
   | { name: 'help'; topic?: string };
@@ -93,6 +103,8 @@ const options = {
   rollback: { type: 'boolean' },
   'no-rollback': { type: 'boolean' },
   'to-revision': { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
   analysis: { type: 'string' },
   'analysis-window': { type: 'string' },
   'max-error-increase': { type: 'string' },
@@ -191,6 +203,7 @@ const COMMAND_FLAGS: Record<string, readonly string[]> = {
     ...ANALYSIS_FLAGS,
   ],
   rollback: ['timeout', 'ready-timeout', 'wait', 'no-wait', 'to-revision'],
+  promote: ['from', 'to', 'timeout', 'ready-timeout', 'rollback', 'no-rollback', ...ANALYSIS_FLAGS],
   history: [],
   status: [],
 };
@@ -269,7 +282,7 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
     timeoutSeconds,
     ...(ready !== undefined ? { readyTimeoutSeconds: ready } : {}),
   };
-  const maxPositionals = { deploy: 2, rollback: 1, history: 1, status: 1 }[name] ?? 0;
+  const maxPositionals = { deploy: 2, rollback: 1, promote: 1, history: 1, status: 1 }[name] ?? 0;
   if (rest.length > maxPositionals) return usage(`unexpected argument "${rest[maxPositionals]}"`);
 
   if (name === 'status') {
@@ -284,6 +297,30 @@ export function parseCommandLine(argv: readonly string[]): Parsed {
   if (!SERVICES.includes(s as Service)) return usage(s);
   const svc = s as Service;
   if (name === 'history') return { ok: true, global, command: { name, service: svc } };
+  if (name === 'promote') {
+    if (!v.from) return usage('missing --from <namespace|context|namespace@context>');
+    if (!v.to) return usage('missing --to <namespace|context|namespace@context>[,...]');
+    const to = v.to.split(',').map((t) => t.trim());
+    if (to.some((t) => t === '')) return usage(`--to: "${v.to}" has an empty entry`);
+    const all = [v.from, ...to];
+    const dup = all.find((t, i) => all.indexOf(t) !== i);
+    if (dup !== undefined) return usage(`"${dup}" appears twice in --from/--to`);
+    if (global.context !== undefined || global.namespace !== undefined)
+      return usage('promote takes its places from --from and --to, not --context/--namespace');
+    const analysis = parseAnalysisOptions(v);
+    if (typeof analysis === 'string') return usage(analysis);
+    return {
+      ok: true,
+      global,
+      command: {
+        name,
+        service: svc,
+        from: v.from,
+        to,
+        deploy: { rollback: !v['no-rollback'], analysis, ...wait },
+      },
+    };
+  }
   if (name === 'deploy') {
     const image = rest[1];
     if (image === undefined) return usage('missing <image-or-tag>');

@@ -74,6 +74,24 @@ Refuses a paused Deployment, or a revision that does not exist (listing those th
 Examples:
   shiftops rollback users
   shiftops rollback shifts --to-revision 4`,
+  promote: `shiftops promote <service> --from <place> --to <place>[,<place>...] [deploy's flags]
+
+Deploys to each --to place, in order, exactly the image digest the --from place runs (the pods'
+imageID, not the tag), with deploy's verdict, analysis and automatic rollback. Refuses (exit 64,
+nothing changed) unless the source is settled and healthy: rollout complete, not paused, every
+replica Ready on one revision and one digest, and its analysis record (if any) says "pass".
+A wave stops at the first place that does not succeed (that one is rolled back by deploy);
+the rest are not attempted. The exit code is that place's deploy exit code.
+
+<place>: namespace@context, a kubeconfig context (its namespace), or a namespace of the current
+context.
+
+  --timeout, --ready-timeout, --no-rollback, --analysis...   as for deploy, for every target
+
+Examples:
+  shiftops promote users --from shiftops-staging --to shiftops-production
+  shiftops promote users --from staging --to prod-eu,prod-us,prod-ap
+  shiftops promote shifts --from shiftops-staging@staging --to shiftops-production@prod-eu --json`,
   history: `shiftops history <service>
 
 Lists revisions with their image, what their release analysis said, change-cause, creation

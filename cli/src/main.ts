@@ -5,33 +5,17 @@ import { parseCommandLine, type Command } from './args.js';
 import { helpText } from './help.js';
 import { CliError, connect, explain, type Kube } from './kube/client.js';
 import { Output } from './output.js';
-import { ExitCode, exitCodeFor, type Outcome } from './rollout/exit-codes.js';
+import { ExitCode, exitCodeFor, outcomeForError, type Outcome } from './rollout/exit-codes.js';
 import { deploy } from './commands/deploy.js';
 import { rollback } from './commands/rollback.js';
 import { history } from './commands/history.js';
 import { status } from './commands/status.js';
-
-function outcomeOf(err: CliError): Outcome {
-  switch (err.kind) {
-    case 'usage':
-      return { kind: 'usage' };
-    case 'refused':
-    case 'conflict':
-    case 'not-found':
-      return { kind: 'refused' };
-    case 'forbidden':
-      return { kind: 'forbidden' };
-    case 'unreachable':
-      return { kind: 'unreachable' };
-    case 'timeout':
-      return { kind: 'api-timeout' };
-  }
-}
+import { promote } from './commands/promote.js';
 
 function run(
   kube: Kube,
   out: Output,
-  command: Exclude<Command, { name: 'help' }>,
+  command: Exclude<Command, { name: 'help' | 'promote' }>,
 ): Promise<Outcome> {
   switch (command.name) {
     case 'deploy':
@@ -69,11 +53,13 @@ async function main(argv: readonly string[]): Promise<number> {
   });
   let kube: Kube | undefined;
   try {
+    // promote connects to each of its places itself.
+    if (command.name === 'promote') return exitCodeFor(await promote(global, out, command));
     kube = connect(global);
     return exitCodeFor(await run(kube, out, command));
   } catch (err) {
     if (!(err instanceof CliError)) throw err;
-    const code = exitCodeFor(outcomeOf(err));
+    const code = exitCodeFor(outcomeForError(err.kind));
     const message = kube ? explain(err, kube) : err.message;
     if (global.json)
       out.result({ command: command.name, outcome: 'error', error: message, exitCode: code }, '');

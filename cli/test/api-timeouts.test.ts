@@ -14,6 +14,9 @@ import { CliError, connect, explain } from '../src/kube/client.js';
 import { getDeployment } from '../src/commands/common.js';
 import { watchSet } from '../src/kube/watch.js';
 import type { ConnectionEvent } from '../src/kube/watch.js';
+import { promote } from '../src/commands/promote.js';
+import { Output } from '../src/output.js';
+import { parseCommandLine } from '../src/args.js';
 
 const cliDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const scratch = mkdtempSync(join(tmpdir(), 'shiftops-timeouts-'));
@@ -180,5 +183,46 @@ describe('an API server that accepts and never answers', () => {
     assert.ok(r.stderr.includes(server), r.stderr);
     assert.match(r.stderr, /did not answer in time/);
     assert.ok(Date.now() - t0 < 20_000, `took ${Date.now() - t0} ms`);
+  });
+
+  it('promote reports a silent source as a timeout (75) in its one JSON document, changing nothing', async () => {
+    const server = `http://127.0.0.1:${silent.port}`;
+    const kubeconfig = kubeconfigFor(server, 'promote');
+    const parsed = parseCommandLine([
+      'promote',
+      'users',
+      '--from',
+      'staging',
+      '--to',
+      'production',
+      '--kubeconfig',
+      kubeconfig,
+      '--request-timeout',
+      '1s',
+      '--json',
+    ]);
+    assert.ok(parsed.ok && parsed.command.name === 'promote', JSON.stringify(parsed));
+    let stdout = '';
+    const out = new Output(
+      { json: true, quiet: false, tty: false },
+      { write: (t: string) => (stdout += t) },
+      { write: () => true },
+    );
+    const outcome = await promote(parsed.global, out, parsed.command);
+    assert.deepEqual(outcome, { kind: 'api-timeout' });
+    const doc = JSON.parse(stdout) as {
+      outcome: string;
+      error: string;
+      exitCode: number;
+      source: { namespace: string };
+    };
+    assert.equal(doc.outcome, 'error');
+    assert.equal(doc.exitCode, 75);
+    assert.equal(doc.source.namespace, 'staging');
+    assert.match(
+      doc.error,
+      /^source staging: checking permissions: the API server did not answer in time/,
+    );
+    assert.ok(doc.error.includes(server), doc.error);
   });
 });

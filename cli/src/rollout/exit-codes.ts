@@ -72,3 +72,23 @@ export const exitCodeHelp: ReadonlyArray<readonly [ExitCode, string]> = [
     'the API server did not answer within --request-timeout (the message says if anything may have changed)',
   ],
 ];
+
+/** What a CliError of each kind means for the exit code (main and promote). */
+export function outcomeForError(
+  kind: 'usage' | 'refused' | 'unreachable' | 'forbidden' | 'conflict' | 'not-found' | 'timeout',
+): Outcome {
+  switch (kind) {
+    case 'usage':
+      return { kind: 'usage' };
+    case 'refused':
+    case 'conflict':
+    case 'not-found':
+      return { kind: 'refused' };
+    case 'forbidden':
+      return { kind: 'forbidden' };
+    case 'unreachable':
+      return { kind: 'unreachable' };
+    case 'timeout':
+      return { kind: 'api-timeout' };
+  }
+}
