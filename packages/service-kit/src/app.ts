@@ -8,6 +8,7 @@ import Fastify, {
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { registerErrorHandling } from './http/error-handler.js';
+import { registerFault } from './http/fault.js';
 import { HttpProblem } from './http/problems.js';
 import { registerHealth } from './http/health.js';
 import { registerMetrics } from './http/metrics.js';
@@ -16,7 +17,7 @@ import { Lifecycle } from './lifecycle.js';
 
 /** What the app itself reads from the configuration; the rest belongs to the process. */
 export type AppConfig = Pick<Config, 'service' | 'bodyLimitBytes' | 'gitCommit'> &
-  Partial<Pick<Config, 'requestTimeoutMs'>>;
+  Partial<Pick<Config, 'requestTimeoutMs' | 'fault'>>;
 
 export interface ServiceAppOptions {
   config: AppConfig;
@@ -75,6 +76,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
   });
 
   registerErrorHandling(app);
+  registerFault(app, config.fault ?? { kind: 'none' });
   await app.register(swagger, {
     // Name components after their schema $id (User, Problem) rather than def-0, def-1.
     refResolver: {

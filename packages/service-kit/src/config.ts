@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import Type, { type Static } from 'typebox';
 
@@ -24,6 +25,8 @@ const ConfigSchema = Type.Object({
   REQUEST_TIMEOUT_MS: Type.Integer({ minimum: 1000, maximum: 600_000, default: 30_000 }),
   APP_VERSION: Type.Optional(Type.String({ minLength: 1 })),
   GIT_COMMIT: Type.String({ minLength: 1, default: 'unknown' }),
+  // Required only by a build with FAULT=crash-at-start, and set by no manifest.
+  FEATURE_FLAGS_URL: Type.Optional(Type.String({ minLength: 1 })),
 });
 
 type RawConfig = Static<typeof ConfigSchema>;
@@ -43,6 +46,44 @@ export interface ServiceIdentity {
   version: string;
 }
 
+/**
+ * A deliberate fault of a test release, baked into its image by the Dockerfile's FAULT build
+ * argument (docs/images.md): it starts only from the image, never from the environment.
+ */
+export type Fault =
+  | { kind: 'none' }
+  | { kind: 'crash-at-start' }
+  | { kind: 'never-ready' }
+  | { kind: 'errors'; percent: number }
+  | { kind: 'slow'; delayMs: number };
+
+const FAULT_SYNTAX =
+  'none, crash-at-start, never-ready, errors:<1-100 percent> or slow:<1-60000 ms>';
+
+/** Parses the baked fault; anything else is a broken build and fails start-up. */
+export function parseFault(text: string): Fault {
+  const value = text.trim();
+  if (value === '' || value === 'none') return { kind: 'none' };
+  if (value === 'crash-at-start' || value === 'never-ready') return { kind: value };
+  const m = /^(errors|slow):(\d+)$/.exec(value);
+  const n = Number(m?.[2]);
+  if (m?.[1] === 'errors' && n >= 1 && n <= 100) return { kind: 'errors', percent: n };
+  if (m?.[1] === 'slow' && n >= 1 && n <= 60_000) return { kind: 'slow', delayMs: n };
+  throw new ConfigError(
+    `invalid build fault ${JSON.stringify(value)}; the image must be built with FAULT=${FAULT_SYNTAX}`,
+  );
+}
+
+/** The fault file the Dockerfile writes to /app/build-fault; none outside an image. */
+export function readBuildFault(file = new URL('../../../build-fault', import.meta.url)): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'none';
+    throw err;
+  }
+}
+
 export interface Config {
   service: ServiceIdentity;
   port: number;
@@ -58,6 +99,7 @@ export interface Config {
   bodyLimitBytes: number;
   requestTimeoutMs: number;
   gitCommit: string;
+  fault: Fault;
 }
 
 export class ConfigError extends Error {
@@ -67,11 +109,16 @@ export class ConfigError extends Error {
 const ajv = new Ajv({ coerceTypes: true, useDefaults: true, allErrors: true });
 const validate = ajv.compile<RawConfig>(ConfigSchema);
 
-/** Reads and validates the environment once; a bad variable fails start-up with its name and the fix. */
+/**
+ * Reads and validates the environment once, with the image's baked fault; a bad variable fails
+ * start-up with its name and the fix.
+ */
 export function loadConfig(
   service: ServiceIdentity,
   env: Record<string, string | undefined> = process.env,
+  buildFault: string = readBuildFault(),
 ): Readonly<Config> {
+  const fault = parseFault(buildFault);
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(ConfigSchema.properties)) {
     const value = env[key];
@@ -86,6 +133,11 @@ export function loadConfig(
     throw new ConfigError(`invalid configuration:\n  ${[...new Set(problems)].join('\n  ')}`);
   }
   const c = raw as RawConfig;
+  if (fault.kind === 'crash-at-start' && !c.FEATURE_FLAGS_URL) {
+    throw new ConfigError(
+      'invalid configuration:\n  FEATURE_FLAGS_URL is required by this build (FAULT=crash-at-start) and is not set',
+    );
+  }
   const database: Config['database'] = c.DATABASE_URL
     ? {
         kind: 'postgres',
@@ -107,5 +159,6 @@ export function loadConfig(
     bodyLimitBytes: c.BODY_LIMIT_BYTES,
     requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
     gitCommit: c.GIT_COMMIT,
+    fault,
   });
 }
