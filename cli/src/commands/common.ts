@@ -17,6 +17,7 @@ import { CHANGE_CAUSE_ANNOTATION, containerImage } from '../rollout/objects.js';
 import { ownedReplicaSets, planRollback, rollbackPatch } from '../rollout/rollback-target.js';
 import { changeCause } from '../rollout/image.js';
 import { defaultReadyTimeoutSeconds, restartBaseline } from '../rollout/verdict.js';
+import { rollbackStep } from '../rollout/guard.js';
 import type { WaitOptions } from '../args.js';
 import { parseHold, releaseOps } from '../analysis/hold.js';
 
@@ -149,6 +150,8 @@ export async function rollBack(
   wait: WaitOptions,
   why: string,
 ): Promise<RollbackReport> {
+  // Set once a rollback patch went out without an answer (timeout): it may have landed.
+  let sent: { cause: string; base: RollbackBase; baseline: Map<string, number> } | undefined;
   for (let attempt = 1; ; attempt++) {
     const deployment = await getDeployment(kube, service);
     const replicaSets = await listOwnedReplicaSets(kube, deployment);
@@ -156,7 +159,14 @@ export async function rollBack(
     // own strategy back in the same write that restores the template.
     const hold = parseHold(deployment);
     const plan = planRollback(deployment, replicaSets, toRevision, hold !== undefined);
+    const step = rollbackStep(plan.kind, deployment, sent?.cause);
     if (plan.kind === 'refused') return { outcome: 'refused', message: plan.message };
+    if (step.kind === 'watch-ours' && sent) {
+      out.info(`rolling back ${service}: the earlier rollback patch landed`);
+      if (!wait.wait)
+        return { outcome: 'rolled-back', ...sent.base, message: 'rollback started (not waiting)' };
+      return waitForRollback(kube, out, deployment, wait, sent.baseline, sent.base);
+    }
     if (plan.kind === 'skip') {
       return {
         outcome: 'skipped',
@@ -167,15 +177,18 @@ export async function rollBack(
     const image = containerImage(plan.template, service);
     // kubectl would restore the target's old change-cause; recording who rolled back, and why,
     // is what the history needs (the target's own entry is renumbered away anyway).
-    const annotations = {
-      ...plan.annotations,
-      [CHANGE_CAUSE_ANNOTATION]: changeCause({
-        action: `shiftops rollback ${service} to revision ${plan.toRevision} (${image ?? '?'}, ${why})`,
-        actor: actor(kube),
-        at: new Date(),
-      }),
-    };
+    const cause = changeCause({
+      action: `shiftops rollback ${service} to revision ${plan.toRevision} (${image ?? '?'}, ${why})`,
+      actor: actor(kube),
+      at: new Date(),
+    });
+    const annotations = { ...plan.annotations, [CHANGE_CAUSE_ANNOTATION]: cause };
     const baseline = restartBaseline(await listPods(kube, deployment));
+    const base: RollbackBase = {
+      fromRevision: plan.fromRevision,
+      toRevision: plan.toRevision,
+      ...(image ? { image } : {}),
+    };
     let patched: V1Deployment;
     try {
       patched = await patchDeployment(
@@ -190,43 +203,58 @@ export async function rollBack(
         `rolling back ${service}`,
       );
     } catch (err) {
-      if (err instanceof CliError && err.kind === 'conflict' && attempt < PATCH_ATTEMPTS) continue;
+      const retry = err instanceof CliError && attempt < PATCH_ATTEMPTS;
+      if (retry && err.kind === 'conflict') continue;
+      if (retry && err.kind === 'timeout') {
+        // Re-read before anything else: if it landed, wait for it rather than send it twice.
+        sent = { cause, base, baseline };
+        out.error(`rolling back ${service}: no answer to the patch; checking whether it landed`);
+        continue;
+      }
       throw err;
     }
     out.info(
       `rolling back ${service}: revision ${plan.fromRevision} -> ${plan.toRevision} (${image ?? '?'})`,
     );
-    const base = {
-      fromRevision: plan.fromRevision,
-      toRevision: plan.toRevision,
-      ...(image ? { image } : {}),
-    };
     if (!wait.wait)
       return { outcome: 'rolled-back', ...base, message: 'rollback started (not waiting)' };
-    const { result, diagnosis } = await watchWithProgress(kube, out, patched, wait, baseline);
-    if (result.state === 'timeout') {
-      return {
-        outcome: 'timeout',
-        ...base,
-        message: `rollback did not finish within ${formatDuration(wait.timeoutSeconds * 1000)}: ${result.last.message}`,
-      };
-    }
-    // Without a stop condition the watch ends only with a verdict or the timeout.
-    if (result.state === 'reached') throw new Error('rollback watch stopped early');
-    if (result.verdict.state === 'failed') {
-      return {
-        outcome: 'failed',
-        ...base,
-        message: `${result.verdict.reason}: ${result.verdict.message}`,
-        ...(diagnosis ? { diagnosis } : {}),
-      };
-    }
+    return waitForRollback(kube, out, patched, wait, baseline, base);
+  }
+}
+
+type RollbackBase = Pick<RollbackReport, 'fromRevision' | 'toRevision' | 'image'>;
+
+async function waitForRollback(
+  kube: Kube,
+  out: Output,
+  patched: V1Deployment,
+  wait: WaitOptions,
+  baseline: ReadonlyMap<string, number>,
+  base: RollbackBase,
+): Promise<RollbackReport> {
+  const { result, diagnosis } = await watchWithProgress(kube, out, patched, wait, baseline);
+  if (result.state === 'timeout') {
     return {
-      outcome: 'rolled-back',
+      outcome: 'timeout',
       ...base,
-      message: `rolled back to revision ${plan.toRevision}`,
+      message: `rollback did not finish within ${formatDuration(wait.timeoutSeconds * 1000)}: ${result.last.message}`,
     };
   }
+  // Without a stop condition the watch ends only with a verdict or the timeout.
+  if (result.state === 'reached') throw new Error('rollback watch stopped early');
+  if (result.verdict.state === 'failed') {
+    return {
+      outcome: 'failed',
+      ...base,
+      message: `${result.verdict.reason}: ${result.verdict.message}`,
+      ...(diagnosis ? { diagnosis } : {}),
+    };
+  }
+  return {
+    outcome: 'rolled-back',
+    ...base,
+    message: `rolled back to revision ${base.toRevision ?? '?'}`,
+  };
 }
 
 /**

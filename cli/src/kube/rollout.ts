@@ -6,7 +6,8 @@ import type { Progress } from '../rollout/format.js';
 import { revisionOf } from '../rollout/objects.js';
 import { ownedReplicaSets } from '../rollout/rollback-target.js';
 import { newPods, rolloutVerdict, trackUnready, type Verdict } from '../rollout/verdict.js';
-import { type CliError, type Kube } from './client.js';
+import { supersededBy } from '../rollout/guard.js';
+import { CliError, type Kube } from './client.js';
 import { selectorString, watchSet, type ConnectionEvent } from './watch.js';
 
 export interface WatchRolloutOptions {
@@ -80,6 +81,18 @@ export function watchRollout(kube: Kube, o: WatchRolloutOptions): Promise<Rollou
             deployment: o.deployment,
           });
         }
+        return;
+      }
+      // Judge only the template we wrote (see guard.ts): after an outage the Deployment may
+      // carry someone else's release.
+      const replaced = supersededBy(o.deployment.spec?.template, deployment);
+      if (replaced) {
+        fatal(
+          new CliError(
+            `the images of ${name} changed while this CLI was watching (now ${replaced.images}${replaced.changeCause ? `; change-cause: ${replaced.changeCause}` : ''}): someone else deployed or rolled back. Not judging or rolling back their release; look with "shiftops status ${name}"`,
+            'refused',
+          ),
+        );
         return;
       }
       const replicaSets = ownedReplicaSets(deployment, replicaSetSet.items());
