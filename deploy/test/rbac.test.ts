@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { allBuilds, deployDir, ofKind, parseYamlFile } from './lib/manifests.ts';
 import type { K8sObject } from './lib/manifests.ts';
 import { DEFAULT_PROMETHEUS_SERVICE } from '../../cli/src/args.ts';
+import { PROMOTE_SOURCE_PERMISSIONS, ROLLOUT_PERMISSIONS } from '../../cli/src/kube/access.ts';
 
 type Rule = {
   apiGroups: string[];
@@ -135,6 +136,16 @@ for (const { name, objects } of allBuilds()) {
       const g = grants(role.rules);
       assert.ok(!g.has('core/services'), 'no access to Service objects themselves');
       assert.ok(!g.has('core/pods/proxy'), 'no proxy to pods');
+    });
+
+    it('developers have every permission the CLI checks before deploy, rollback and promote', () => {
+      const g = grants(
+        ofKind(objects, 'Role').find((r) => r.metadata.name === 'shiftops-developer')!.rules,
+      );
+      for (const p of [...ROLLOUT_PERMISSIONS, ...PROMOTE_SOURCE_PERMISSIONS]) {
+        const key = `${p.group || 'core'}/${p.resource}${p.subresource ? `/${p.subresource}` : ''}`;
+        assert.ok(g.get(key)?.has(p.verb), `developers lack ${p.verb} ${key} (${p.why})`);
+      }
     });
 
     it('developers may not delete, create pods, read Secrets or write ConfigMaps', () => {

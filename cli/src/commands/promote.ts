@@ -3,7 +3,11 @@
 // target in order with `deploy` itself (same verdict, analysis and automatic rollback); a wave
 // stops at the first target that does not succeed. One result per target; one JSON document.
 import type { Command, GlobalOptions } from '../args.js';
-import { describePermission, missingPermissions, type Permission } from '../kube/access.js';
+import {
+  PROMOTE_SOURCE_PERMISSIONS,
+  describePermission,
+  missingPermissions,
+} from '../kube/access.js';
 import { CliError, connect, explain, type Kube } from '../kube/client.js';
 import { Output } from '../output.js';
 import { resolvePlace, type Place } from '../promote/places.js';
@@ -23,12 +27,6 @@ class RecordingOutput extends Output {
   }
 }
 
-const SOURCE_PERMISSIONS: readonly Permission[] = [
-  { verb: 'get', group: 'apps', resource: 'deployments', why: 'read the source release' },
-  { verb: 'list', group: 'apps', resource: 'replicasets', why: 'find the live revision' },
-  { verb: 'list', group: '', resource: 'pods', why: "read the pods' image digests" },
-];
-
 interface TargetReport {
   place: string;
   context: string;
@@ -44,7 +42,7 @@ function where(kube: Kube): { context: string; namespace: string } {
 }
 
 async function readSource(kube: Kube, service: string): Promise<SourceDecision> {
-  const missing = await missingPermissions(kube, SOURCE_PERMISSIONS);
+  const missing = await missingPermissions(kube, PROMOTE_SOURCE_PERMISSIONS);
   if (missing.length > 0)
     throw new CliError(
       `missing permission(s) in the source:\n${missing.map((p) => `  - ${describePermission(p, kube.namespace)}`).join('\n')}`,

@@ -41,6 +41,13 @@ export const ROLLOUT_PERMISSIONS: readonly Permission[] = [
   core('watch', 'pods', 'detect failing pods'),
 ];
 
+/** What `promote` reads in its source: the live revision, readiness and the pods' imageID. */
+export const PROMOTE_SOURCE_PERMISSIONS: readonly Permission[] = [
+  apps('get', 'deployments', 'read the source release'),
+  apps('list', 'replicasets', 'find the live revision'),
+  core('list', 'pods', "read the pods' image digests"),
+];
+
 export function describePermission(p: Permission, namespace: string): string {
   const resource = `${p.resource}${p.subresource ? `/${p.subresource}` : ''}${p.group ? `.${p.group}` : ''}`;
   return `${p.verb} ${resource}${p.name ? ` "${p.name}"` : ''} in namespace ${namespace} (needed to ${p.why})`;
