@@ -20,6 +20,7 @@ const defaultRoots = [
   'test/reliability',
   'bench/test',
   'scripts/test',
+  'cluster/images/test',
 ];
 
 function collect(dir: string): string[] {

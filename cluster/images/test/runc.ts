@@ -38,9 +38,8 @@ export interface ImageConfig {
 }
 
 export function imageConfig(ref: string): ImageConfig {
-  return JSON.parse(
-    buildah('inspect', '--type', 'image', '--format', '{{json .OCIv1.Config}}', ref),
-  );
+  // buildah 1.28's --format has no json function: read the whole document.
+  return JSON.parse(buildah('inspect', '--type', 'image', ref)).OCIv1.config ?? {};
 }
 
 /** The image's files, mounted from a working container; release() removes it. */
