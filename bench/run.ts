@@ -286,7 +286,8 @@ const cursors = new Map<number, string>([[1, '']]);
   }
 }
 const deepCursor = cursors.get(DEEP_PAGE)!;
-const deepAfterId = JSON.parse(Buffer.from(deepCursor, 'base64url').toString())[0] as string;
+// A users cursor is the id of the last row of the previous page.
+const deepAfterId = deepCursor;
 const from = counts.week.toISOString();
 const to = new Date(counts.week.getTime() + 7 * 86_400_000).toISOString();
 const newShift = { startsAt: '2031-03-03T08:00:00.000Z', endsAt: '2031-03-03T16:00:00.000Z' };

@@ -7,8 +7,10 @@ import Fastify, {
 } from 'fastify';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import { clientErrorHandler, MAX_URL_LENGTH } from './http/client-errors.js';
 import { registerErrorHandling } from './http/error-handler.js';
 import { registerFault } from './http/fault.js';
+import { registerMethodHandling } from './http/methods.js';
 import { HttpProblem } from './http/problems.js';
 import { registerHealth } from './http/health.js';
 import { registerMetrics } from './http/metrics.js';
@@ -38,8 +40,10 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: config.bodyLimitBytes,
-    // Keep a caller's request id when it is sane, so one id follows a request across services.
-    requestIdHeader: 'x-request-id',
+    // Keep a caller's request id when it is sane, so one id follows a request across services;
+    // replace one that is too long or has odd characters (it is echoed and logged). Fastify would
+    // take the header as is if it were named here, so genReqId reads it instead.
+    requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -54,6 +58,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
     },
     routerOptions: { maxParamLength: 200 },
     return503OnClosing: true,
+    clientErrorHandler,
   });
   app.setValidatorCompiler(validatorCompiler);
   // JSON only: any other body type is a 415, not a string that fails validation later.
@@ -65,6 +70,12 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
   // The process listens before migrations finish (so liveness holds while the database is still
   // coming up); until then only the operational endpoints answer.
   app.addHook('onRequest', async (request) => {
+    if (request.url.length > MAX_URL_LENGTH) {
+      throw new HttpProblem(
+        'uri-too-long',
+        `the request target is ${request.url.length} characters; at most ${MAX_URL_LENGTH} are served`,
+      );
+    }
     if (lifecycle.starting && request.url.startsWith('/v1/')) {
       throw new HttpProblem(
         'service-unavailable',
@@ -77,6 +88,13 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
 
   registerErrorHandling(app);
   registerFault(app, config.fault ?? { kind: 'none' });
+  registerMethodHandling(app);
+  // OpenAPI links are declared in a route's config (typed below); @fastify/swagger reads them from
+  // the route itself, so copy them there before its own onRoute hook sees the route.
+  app.addHook('onRoute', (route) => {
+    const links = route.config?.links;
+    if (links) Object.assign(route, { links });
+  });
   await app.register(swagger, {
     // Name components after their schema $id (User, Problem) rather than def-0, def-1.
     refResolver: {
@@ -102,8 +120,17 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
   return app;
 }
 
+/** OpenAPI link objects by response status: how a response's values feed other operations. */
+export type RouteLinks = Record<
+  number,
+  Record<string, { operationId: string; parameters: Record<string, string> }>
+>;
+
 declare module 'fastify' {
   interface FastifyInstance {
     lifecycle: Lifecycle;
+  }
+  interface FastifyContextConfig {
+    links?: RouteLinks;
   }
 }

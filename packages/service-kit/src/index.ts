@@ -12,8 +12,8 @@ export {
 export { migrate } from './db/migrate.js';
 export { openPGlite } from './db/pglite.js';
 export { openPostgres } from './db/postgres.js';
-export { encodeCursor, decodeCursor } from './http/cursor.js';
-export { etagOf, expectedVersion } from './http/etag.js';
+export { IdCursor, TimeIdCursor, idCursor, timeIdCursor } from './http/cursor.js';
+export { etagOf, expectedVersions, notModified } from './http/etag.js';
 export {
   HttpProblem,
   conflict,
@@ -22,6 +22,20 @@ export {
   preconditionFailed,
   type ProblemDetails,
 } from './http/problems.js';
-export { Cursor, IfMatchHeaders, Limit, ProblemSchema, Uuid, problems } from './http/schemas.js';
+export {
+  DEFAULT_LIMIT,
+  ETagHeader,
+  json,
+  NotModified,
+  IfMatchHeaders,
+  IfNoneMatchHeaders,
+  Instant,
+  Limit,
+  LocationHeader,
+  ProblemSchema,
+  Text,
+  Uuid,
+  problems,
+} from './http/schemas.js';
 export { Lifecycle } from './lifecycle.js';
 export { main, type ServiceDefinition } from './server.js';

@@ -91,8 +91,8 @@ export interface ShiftFilter {
   /** Only shifts that start before this time. */
   to?: string;
   published?: boolean;
-  /** Keyset: only shifts after this (startsAt, id). */
-  after?: [startsAt: string, id: string];
+  /** Keyset: only shifts after this (startsAt as epoch milliseconds, id). */
+  after?: [startsAtMs: number, id: string];
   limit: number;
 }
 
@@ -117,7 +117,10 @@ export class ShiftRepository {
     if (filter.to !== undefined) where.push(`starts_at < ${param(filter.to)}::timestamptz`);
     if (filter.after !== undefined) {
       const [startsAt, id] = filter.after;
-      where.push(`(starts_at, id) > (${param(startsAt)}::timestamptz, ${param(id)}::uuid)`);
+      // Integer milliseconds, so the key compares exactly (no float rounding, no text parsing).
+      where.push(
+        `(starts_at, id) > ('epoch'::timestamptz + ${param(startsAt)}::bigint * interval '1 millisecond', ${param(id)}::uuid)`,
+      );
     }
     const sql = `SELECT ${COLUMNS} FROM shifts.shifts
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
@@ -165,9 +168,13 @@ export class ShiftRepository {
     }
   }
 
-  /** Applies the given fields; with expectedVersion, only if nobody wrote since that version. */
-  async update(id: string, patch: ShiftPatch, expectedVersion?: number): Promise<Versioned<Shift>> {
-    const params: unknown[] = [id, expectedVersion ?? null];
+  /** Applies the given fields; with expected versions, only if the row is at one of them. */
+  async update(
+    id: string,
+    patch: ShiftPatch,
+    expected?: readonly number[],
+  ): Promise<Versioned<Shift>> {
+    const params: unknown[] = [id, expected ?? null];
     const sets = Object.entries(patch)
       .filter(([, v]) => v !== undefined)
       .map(([field, value]) => {
@@ -178,7 +185,7 @@ export class ShiftRepository {
     try {
       const { rows } = await this.db.query<ShiftRow>(
         `UPDATE shifts.shifts SET ${sets.join(', ')}, version = version + 1, updated_at = now()
-         WHERE id = $1 AND ($2::integer IS NULL OR version = $2) RETURNING ${COLUMNS}`,
+         WHERE id = $1 AND ($2::integer[] IS NULL OR version = ANY($2)) RETURNING ${COLUMNS}`,
         params,
       );
       if (rows[0]) return toShift(rows[0]);
@@ -188,10 +195,10 @@ export class ShiftRepository {
     return this.explainMiss(id);
   }
 
-  async delete(id: string, expectedVersion?: number): Promise<void> {
+  async delete(id: string, expected?: readonly number[]): Promise<void> {
     const { rowCount } = await this.db.query(
-      'DELETE FROM shifts.shifts WHERE id = $1 AND ($2::integer IS NULL OR version = $2)',
-      [id, expectedVersion ?? null],
+      'DELETE FROM shifts.shifts WHERE id = $1 AND ($2::integer[] IS NULL OR version = ANY($2))',
+      [id, expected ?? null],
     );
     if (rowCount === 0) await this.explainMiss(id);
   }

@@ -1,12 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
-  decodeCursor,
-  encodeCursor,
+  DEFAULT_LIMIT,
+  ETagHeader,
   etagOf,
-  expectedVersion,
+  expectedVersions,
   IfMatchHeaders,
+  IfNoneMatchHeaders,
   invalid,
+  json,
+  LocationHeader,
+  NotModified,
+  notModified,
   problems,
+  timeIdCursor,
   type Database,
 } from '@shiftops/service-kit';
 import { ShiftRepository } from './repository.js';
@@ -19,12 +25,18 @@ import {
   ShiftPatch,
 } from './schemas.js';
 
-const isShiftCursor = (key: unknown[]): key is [string, string] =>
-  key.length === 2 &&
-  typeof key[0] === 'string' &&
-  !Number.isNaN(Date.parse(key[0])) &&
-  typeof key[1] === 'string' &&
-  /^[0-9a-f-]{36}$/i.test(key[1]);
+// Links let clients (and stateful testers) go from a created shift to the operations on it.
+const onCreated = {
+  GetShift: { operationId: 'getShift', parameters: { id: '$response.body#/id' } },
+  UpdateShift: {
+    operationId: 'updateShift',
+    parameters: { id: '$response.body#/id', 'header.if-match': '$response.header.ETag' },
+  },
+  DeleteShift: {
+    operationId: 'deleteShift',
+    parameters: { id: '$response.body#/id', 'header.if-match': '$response.header.ETag' },
+  },
+};
 
 export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
   const shifts = new ShiftRepository(db);
@@ -35,22 +47,26 @@ export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
     {
       schema: {
         tags,
+        operationId: 'listShifts',
         summary: 'List shifts in start order, filtered by user, location, time window, published',
         querystring: ShiftListQuery,
         response: { 200: ShiftPage, ...problems(400, 503) },
       },
     },
     async (request) => {
-      const { cursor, ...filter } = request.query;
+      const { cursor, limit = DEFAULT_LIMIT, ...filter } = request.query;
       if (filter.from && filter.to && Date.parse(filter.to) <= Date.parse(filter.from)) {
         throw invalid('to', 'must be after from');
       }
-      const after = cursor === undefined ? undefined : decodeCursor(cursor, isShiftCursor);
-      const page = await shifts.list({ ...filter, ...(after ? { after } : {}) });
+      const page = await shifts.list({
+        ...filter,
+        limit,
+        ...(cursor === undefined ? {} : { after: timeIdCursor.decode(cursor) }),
+      });
       const last = page.shifts.at(-1);
       return {
         items: page.shifts,
-        nextCursor: page.more && last ? encodeCursor([last.startsAt, last.id]) : null,
+        nextCursor: page.more && last ? timeIdCursor.encode(last.startsAt, last.id) : null,
       };
     },
   );
@@ -60,14 +76,21 @@ export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
     {
       schema: {
         tags,
+        operationId: 'getShift',
         summary: 'Get a shift; the ETag header is its version',
         params: ShiftIdParams,
-        response: { 200: Shift, ...problems(400, 404, 503) },
+        headers: IfNoneMatchHeaders,
+        response: {
+          200: json(Shift, 'The shift', ETagHeader),
+          304: NotModified,
+          ...problems(400, 404, 503),
+        },
       },
     },
     async (request, reply) => {
       const { value, version } = await shifts.get(request.params.id);
       reply.header('etag', etagOf(version));
+      if (notModified(request.headers['if-none-match'], version)) return reply.status(304).send();
       return value;
     },
   );
@@ -77,10 +100,15 @@ export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
     {
       schema: {
         tags,
+        operationId: 'createShift',
         summary: 'Create a shift; 409 when it overlaps another shift of the same user',
         body: ShiftCreate,
-        response: { 201: Shift, ...problems(400, 409, 413, 415, 503) },
+        response: {
+          201: json(Shift, 'Created', { ...ETagHeader, ...LocationHeader }),
+          ...problems(400, 409, 413, 415, 503),
+        },
       },
+      config: { links: { 201: onCreated } },
     },
     async (request, reply) => {
       const { value, version } = await shifts.create(request.body);
@@ -94,16 +122,20 @@ export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
     {
       schema: {
         tags,
+        operationId: 'updateShift',
         summary:
           'Change some fields of a shift; send If-Match to fail with 412 on a concurrent change',
         params: ShiftIdParams,
         headers: IfMatchHeaders,
         body: ShiftPatch,
-        response: { 200: Shift, ...problems(400, 404, 409, 412, 413, 415, 503) },
+        response: {
+          200: json(Shift, 'The changed shift', ETagHeader),
+          ...problems(400, 404, 409, 412, 413, 415, 503),
+        },
       },
     },
     async (request, reply) => {
-      const expected = expectedVersion(request.headers['if-match']);
+      const expected = expectedVersions(request.headers['if-match']);
       const { value, version } = await shifts.update(request.params.id, request.body, expected);
       reply.header('etag', etagOf(version));
       return value;
@@ -115,6 +147,7 @@ export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
     {
       schema: {
         tags,
+        operationId: 'deleteShift',
         summary: 'Delete a shift; send If-Match to delete only the version you read',
         params: ShiftIdParams,
         headers: IfMatchHeaders,
@@ -125,7 +158,7 @@ export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
       },
     },
     async (request, reply) => {
-      await shifts.delete(request.params.id, expectedVersion(request.headers['if-match']));
+      await shifts.delete(request.params.id, expectedVersions(request.headers['if-match']));
       return reply.status(204).send(null);
     },
   );

@@ -1,16 +1,18 @@
-import { Cursor, Limit, Uuid } from '@shiftops/service-kit';
+import { Instant as InstantOf, Limit, Text, TimeIdCursor, Uuid } from '@shiftops/service-kit';
 import Type, { type Static } from 'typebox';
 
 const LocationId = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });
-const Position = Type.String({
+const Position = Text({
   minLength: 1,
   maxLength: 50,
-  pattern: '\\S',
+  blank: false,
   description: 'Role or station worked, e.g. cook, server',
 });
-const Instant = Type.String({ format: 'date-time', description: 'RFC 3339 time with offset' });
+const Instant = InstantOf();
+// What the API answers: UTC, millisecond precision, years 0001–9999.
+const StoredInstant = Type.String({ format: 'date-time', description: 'RFC 3339 time, UTC' });
 const BreakMinutes = Type.Integer({ minimum: 0, maximum: 720 });
-const Notes = Type.Union([Type.String({ maxLength: 2000 }), Type.Null()]);
+const Notes = Type.Union([Text({ maxLength: 2000 }), Type.Null()]);
 
 export const Shift = Type.Object(
   {
@@ -18,13 +20,13 @@ export const Shift = Type.Object(
     userId: Uuid,
     locationId: LocationId,
     position: Position,
-    startsAt: Instant,
-    endsAt: Instant,
+    startsAt: StoredInstant,
+    endsAt: StoredInstant,
     breakMinutes: BreakMinutes,
     notes: Notes,
     published: Type.Boolean(),
-    createdAt: Instant,
-    updatedAt: Instant,
+    createdAt: StoredInstant,
+    updatedAt: StoredInstant,
   },
   { $id: 'Shift', additionalProperties: false },
 );
@@ -36,10 +38,7 @@ export const ShiftCreate = Type.Object(
     locationId: LocationId,
     position: Position,
     startsAt: Instant,
-    endsAt: Type.String({
-      format: 'date-time',
-      description: 'After startsAt, at most 24 hours later',
-    }),
+    endsAt: InstantOf('After startsAt, at most 24 hours later; RFC 3339, years 0002–9998'),
     breakMinutes: Type.Optional(BreakMinutes),
     notes: Type.Optional(Notes),
     published: Type.Optional(Type.Boolean()),
@@ -67,15 +66,11 @@ export const ShiftListQuery = Type.Object(
   {
     userId: Type.Optional(Uuid),
     locationId: Type.Optional(LocationId),
-    from: Type.Optional(
-      Type.String({ format: 'date-time', description: 'Only shifts that end after this time' }),
-    ),
-    to: Type.Optional(
-      Type.String({ format: 'date-time', description: 'Only shifts that start before this time' }),
-    ),
+    from: Type.Optional(InstantOf('Only shifts that end after this time (RFC 3339)')),
+    to: Type.Optional(InstantOf('Only shifts that start before this time (RFC 3339)')),
     published: Type.Optional(Type.Boolean()),
     limit: Limit,
-    cursor: Type.Optional(Cursor),
+    cursor: Type.Optional(TimeIdCursor),
   },
   { additionalProperties: false },
 );

@@ -220,9 +220,69 @@ forEachDatabase(shiftsService, (t) => {
       'to',
     );
     assertProblem(await t.app.inject('/v1/shifts?cursor=WyJ4Il0'), 400, 'cursor');
+    // Any value of the documented form is a position: the page after it.
+    const after = await t.app.inject(
+      `/v1/shifts?cursor=${Date.parse('2999-01-01T00:00:00Z')}_${randomUUID()}`,
+    );
+    assert.equal(after.statusCode, 200);
     assertProblem(await t.app.inject('/v1/shifts?from=yesterday'), 400, 'from');
     assertProblem(await t.app.inject('/v1/shifts?userId=1'), 400, 'userId');
     assertProblem(await t.app.inject('/v1/shifts?page=2'), 400, 'page');
+  });
+
+  // No input gives a 500: each class PostgreSQL cannot take is a 400 naming the field.
+  for (const [label, over, field] of [
+    ['an offset beyond ±15:59', { startsAt: '2031-03-03T09:00:00+16:00' }, 'startsAt'],
+    ['year 0000', { startsAt: '0000-03-03T09:00:00Z' }, 'startsAt'],
+    ['year 9999 (UTC could pass 9999)', { endsAt: '9999-12-31T17:00:00-15:00' }, 'endsAt'],
+    ['a leap second', { startsAt: '2031-03-03T23:59:60Z' }, 'startsAt'],
+    ['a NUL in notes', { notes: 'a\u0000b' }, 'notes'],
+    ['an unpaired surrogate in position', { position: 'c\ud800k' }, 'position'],
+    ['a urn:uuid: userId', { userId: `urn:uuid:${randomUUID()}` }, 'userId'],
+  ] as const) {
+    test(`a shift with ${label} is a 400 naming ${field}`, async () => {
+      assertProblem(await post(newShift(over)), 400, field);
+    });
+  }
+
+  test('query parameters PostgreSQL cannot take are 400s naming them', async () => {
+    assertProblem(await t.app.inject('/v1/shifts?from=2031-01-01T00:00:00%2B16:00'), 400, 'from');
+    assertProblem(await t.app.inject('/v1/shifts?to=0001-01-01T00:00:00Z'), 400, 'to');
+    assertProblem(await t.app.inject(`/v1/shifts?userId=urn:uuid:${randomUUID()}`), 400, 'userId');
+    assertProblem(await t.app.inject('/v1/shifts?cursor=123456789012345_x'), 400, 'cursor');
+  });
+
+  test('times at the edges of the range come back exactly as stored, and page in order', async () => {
+    const userId = randomUUID();
+    const locationId = 1000 + Math.floor(Math.random() * 1_000_000);
+    const edges = [
+      ['0002-01-01T00:00:00+15:59', '0002-01-01T03:00:00Z', '0001-12-31T08:01:00.000Z'],
+      ['0099-06-01T10:00:00.123Z', '0099-06-01T12:00:00Z', '0099-06-01T10:00:00.123Z'],
+      ['1969-12-31T23:59:59.999Z', '1970-01-01T01:00:00Z', '1969-12-31T23:59:59.999Z'],
+      ['9998-12-31T20:00:00-15:59', '9998-12-31T23:00:00-15:59', '9999-01-01T11:59:00.000Z'],
+    ];
+    for (const [startsAt, endsAt, stored] of edges) {
+      const res = await post(newShift({ userId, locationId, startsAt, endsAt, breakMinutes: 0 }));
+      assert.equal(res.statusCode, 201, res.body);
+      assert.equal(res.json().startsAt, stored);
+      const read = await t.app.inject(`/v1/shifts/${res.json().id}`);
+      assert.equal(read.json().startsAt, stored, `${startsAt} read back on ${t.backend}`);
+    }
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const url: string = `/v1/shifts?locationId=${locationId}&limit=1${cursor ? `&cursor=${cursor}` : ''}`;
+      const page = (await t.app.inject(url)).json() as {
+        items: { startsAt: string }[];
+        nextCursor: string | null;
+      };
+      seen.push(...page.items.map((s) => s.startsAt));
+      cursor = page.nextCursor;
+    } while (cursor);
+    assert.deepEqual(
+      seen,
+      edges.map((e) => e[2]),
+    );
   });
 
   test('/openapi.json documents the shifts routes as OpenAPI 3.1', async () => {

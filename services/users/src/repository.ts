@@ -128,9 +128,13 @@ export class UserRepository {
     }
   }
 
-  /** Applies the given fields; with expectedVersion, only if nobody wrote since that version. */
-  async update(id: string, patch: UserPatch, expectedVersion?: number): Promise<Versioned<User>> {
-    const params: unknown[] = [id, expectedVersion ?? null];
+  /** Applies the given fields; with expected versions, only if the row is at one of them. */
+  async update(
+    id: string,
+    patch: UserPatch,
+    expected?: readonly number[],
+  ): Promise<Versioned<User>> {
+    const params: unknown[] = [id, expected ?? null];
     const sets = Object.entries(patch)
       .filter(([, v]) => v !== undefined)
       .map(([field, value]) => `${PATCHABLE[field as keyof UserPatch]} = $${params.push(value)}`);
@@ -138,7 +142,7 @@ export class UserRepository {
     try {
       const { rows } = await this.db.query<UserRow>(
         `UPDATE users.users SET ${sets.join(', ')}, version = version + 1, updated_at = now()
-         WHERE id = $1 AND ($2::integer IS NULL OR version = $2) RETURNING ${COLUMNS}`,
+         WHERE id = $1 AND ($2::integer[] IS NULL OR version = ANY($2)) RETURNING ${COLUMNS}`,
         params,
       );
       if (rows[0]) return toUser(rows[0]);
@@ -148,10 +152,10 @@ export class UserRepository {
     return this.explainMiss(id);
   }
 
-  async delete(id: string, expectedVersion?: number): Promise<void> {
+  async delete(id: string, expected?: readonly number[]): Promise<void> {
     const { rowCount } = await this.db.query(
-      'DELETE FROM users.users WHERE id = $1 AND ($2::integer IS NULL OR version = $2)',
-      [id, expectedVersion ?? null],
+      'DELETE FROM users.users WHERE id = $1 AND ($2::integer[] IS NULL OR version = ANY($2))',
+      [id, expected ?? null],
     );
     if (rowCount === 0) await this.explainMiss(id);
   }

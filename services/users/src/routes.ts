@@ -1,18 +1,34 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
-  decodeCursor,
-  encodeCursor,
+  DEFAULT_LIMIT,
+  ETagHeader,
   etagOf,
-  expectedVersion,
+  expectedVersions,
+  idCursor,
   IfMatchHeaders,
+  IfNoneMatchHeaders,
+  json,
+  LocationHeader,
+  NotModified,
+  notModified,
   problems,
   type Database,
 } from '@shiftops/service-kit';
 import { UserRepository } from './repository.js';
 import { User, UserCreate, UserIdParams, UserListQuery, UserPage, UserPatch } from './schemas.js';
 
-const isIdCursor = (key: unknown[]): key is [string] =>
-  key.length === 1 && typeof key[0] === 'string' && /^[0-9a-f-]{36}$/i.test(key[0]);
+// Links let clients (and stateful testers) go from a created user to the operations on it.
+const onCreated = {
+  GetUser: { operationId: 'getUser', parameters: { id: '$response.body#/id' } },
+  UpdateUser: {
+    operationId: 'updateUser',
+    parameters: { id: '$response.body#/id', 'header.if-match': '$response.header.ETag' },
+  },
+  DeleteUser: {
+    operationId: 'deleteUser',
+    parameters: { id: '$response.body#/id', 'header.if-match': '$response.header.ETag' },
+  },
+};
 
 export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
   const users = new UserRepository(db);
@@ -23,17 +39,21 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
     {
       schema: {
         tags,
+        operationId: 'listUsers',
         summary: 'List users, filtered, one keyset page at a time',
         querystring: UserListQuery,
         response: { 200: UserPage, ...problems(400, 503) },
       },
     },
     async (request) => {
-      const { cursor, ...filter } = request.query;
-      const afterId = cursor === undefined ? undefined : decodeCursor(cursor, isIdCursor)[0];
-      const page = await users.list({ ...filter, ...(afterId ? { afterId } : {}) });
+      const { cursor, limit = DEFAULT_LIMIT, ...filter } = request.query;
+      const page = await users.list({
+        ...filter,
+        limit,
+        ...(cursor === undefined ? {} : { afterId: idCursor.decode(cursor) }),
+      });
       const last = page.users.at(-1);
-      return { items: page.users, nextCursor: page.more && last ? encodeCursor([last.id]) : null };
+      return { items: page.users, nextCursor: page.more && last ? idCursor.encode(last.id) : null };
     },
   );
 
@@ -42,14 +62,21 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
     {
       schema: {
         tags,
+        operationId: 'getUser',
         summary: 'Get a user; the ETag header is its version',
         params: UserIdParams,
-        response: { 200: User, ...problems(400, 404, 503) },
+        headers: IfNoneMatchHeaders,
+        response: {
+          200: json(User, 'The user', ETagHeader),
+          304: NotModified,
+          ...problems(400, 404, 503),
+        },
       },
     },
     async (request, reply) => {
       const { value, version } = await users.get(request.params.id);
       reply.header('etag', etagOf(version));
+      if (notModified(request.headers['if-none-match'], version)) return reply.status(304).send();
       return value;
     },
   );
@@ -59,10 +86,15 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
     {
       schema: {
         tags,
+        operationId: 'createUser',
         summary: 'Create a user',
         body: UserCreate,
-        response: { 201: User, ...problems(400, 409, 413, 415, 503) },
+        response: {
+          201: json(User, 'Created', { ...ETagHeader, ...LocationHeader }),
+          ...problems(400, 409, 413, 415, 503),
+        },
       },
+      config: { links: { 201: onCreated } },
     },
     async (request, reply) => {
       const { value, version } = await users.create(request.body);
@@ -76,16 +108,20 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
     {
       schema: {
         tags,
+        operationId: 'updateUser',
         summary:
           'Change some fields of a user; send If-Match to fail with 412 on a concurrent change',
         params: UserIdParams,
         headers: IfMatchHeaders,
         body: UserPatch,
-        response: { 200: User, ...problems(400, 404, 409, 412, 413, 415, 503) },
+        response: {
+          200: json(User, 'The changed user', ETagHeader),
+          ...problems(400, 404, 409, 412, 413, 415, 503),
+        },
       },
     },
     async (request, reply) => {
-      const expected = expectedVersion(request.headers['if-match']);
+      const expected = expectedVersions(request.headers['if-match']);
       const { value, version } = await users.update(request.params.id, request.body, expected);
       reply.header('etag', etagOf(version));
       return value;
@@ -97,6 +133,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
     {
       schema: {
         tags,
+        operationId: 'deleteUser',
         summary: 'Delete a user; send If-Match to delete only the version you read',
         params: UserIdParams,
         headers: IfMatchHeaders,
@@ -107,7 +144,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
       },
     },
     async (request, reply) => {
-      await users.delete(request.params.id, expectedVersion(request.headers['if-match']));
+      await users.delete(request.params.id, expectedVersions(request.headers['if-match']));
       return reply.status(204).send(null);
     },
   );

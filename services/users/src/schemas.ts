@@ -1,4 +1,4 @@
-import { Cursor, Limit, Uuid } from '@shiftops/service-kit';
+import { IdCursor, Limit, Text, Uuid } from '@shiftops/service-kit';
 import Type, { type Static } from 'typebox';
 
 export const Role = Type.Union(
@@ -8,7 +8,7 @@ export const Role = Type.Union(
   },
 );
 
-const Name = Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' });
+const Name = Text({ minLength: 1, maxLength: 100, blank: false });
 const Email = Type.String({ format: 'email', maxLength: 254 });
 const LocationId = Type.Integer({ minimum: 1, maximum: 2_147_483_647 });
 
@@ -60,14 +60,14 @@ export const UserListQuery = Type.Object(
     role: Type.Optional(Role),
     active: Type.Optional(Type.Boolean()),
     q: Type.Optional(
-      Type.String({
+      Text({
         minLength: 1,
         maxLength: 100,
         description: 'Text search in first name, last name and email',
       }),
     ),
     limit: Limit,
-    cursor: Type.Optional(Cursor),
+    cursor: Type.Optional(IdCursor),
   },
   { additionalProperties: false },
 );

@@ -141,7 +141,9 @@ forEachDatabase(usersService, (t) => {
         payload: payload as object,
       });
     assertProblem(await patch({}), 400);
-    assertProblem(await patch({ firstName: 'x' }, { 'if-match': 'W/"1"' }), 400, 'If-Match');
+    assertProblem(await patch({ firstName: 'x' }, { 'if-match': '1' }), 400, 'if-match');
+    // Strong comparison: a weak tag never matches, even with the current version.
+    assertProblem(await patch({ firstName: 'x' }, { 'if-match': 'W/"1"' }), 412);
     assertProblem(await patch({ email: other.email }), 409, 'email');
     assertProblem(
       await t.app.inject({
@@ -216,8 +218,38 @@ forEachDatabase(usersService, (t) => {
     assert.equal(await count(`q=${encodeURIComponent(made[0]!.email.toUpperCase())}`), 1);
   });
 
+  // No input gives a 500: text PostgreSQL cannot store exactly, and ids it does not take, are 400s.
+  for (const [label, over, field] of [
+    ['a NUL in a name', { firstName: 'A\u0000da' }, 'firstName'],
+    ['an unpaired surrogate in a name', { lastName: 'L\udc00' }, 'lastName'],
+  ] as const) {
+    test(`${label} is a 400 naming ${field}`, async () => {
+      assertProblem(await post(newUser(over)), 400, field);
+    });
+  }
+
+  test('text with any storable character (emoji, accents, controls) comes back exactly', async () => {
+    const firstName = 'Zoë 🧑‍🍳 \t 中';
+    const user = await created({ firstName });
+    assert.equal((await t.app.inject(`/v1/users/${user.id}`)).json().firstName, firstName);
+  });
+
+  test('query and path values PostgreSQL cannot take are 400s naming them', async () => {
+    assertProblem(await t.app.inject('/v1/users?q=a%00b'), 400, 'q');
+    // Invalid UTF-8 in a query decodes to U+FFFD, as in any URL parser: a storable search.
+    assert.equal((await t.app.inject('/v1/users?q=%ED%A0%80')).statusCode, 200);
+    assertProblem(
+      await t.app.inject('/v1/users/urn:uuid:00000000-0000-4000-8000-000000000000'),
+      400,
+      'id',
+    );
+  });
+
   test('list rejects a tampered cursor, a bad limit and an unknown parameter with 400', async () => {
     assertProblem(await t.app.inject('/v1/users?cursor=bm90LWEtY3Vyc29y'), 400, 'cursor');
+    // Any value of the documented form (an id) is a position: the page after it.
+    const after = await t.app.inject('/v1/users?cursor=ffffffff-ffff-4fff-bfff-ffffffffffff');
+    assert.deepEqual(after.json(), { items: [], nextCursor: null });
     assertProblem(await t.app.inject('/v1/users?limit=0'), 400, 'limit');
     assertProblem(await t.app.inject('/v1/users?limit=201'), 400, 'limit');
     assertProblem(await t.app.inject('/v1/users?sort=name'), 400, 'sort');

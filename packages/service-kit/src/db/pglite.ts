@@ -2,6 +2,11 @@ import { PGlite } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import { claimDataDir, openFailed } from './data-dir.js';
 import { withTimeout, type Database, type Queryable, type QueryResult } from './database.js';
+import { parseTimestamptz } from './postgres.js';
+
+// PGlite's own timestamptz parser hands "0001-01-01 00:00:00+00" to Date's legacy parsing, which
+// reads years below 100 as 19xx/20xx; both backends use the same exact parser instead.
+const TIMESTAMPTZ = 1184;
 
 export interface PGliteOptions {
   /** Directory to persist to; omit for an in-memory database. */
@@ -31,6 +36,7 @@ export async function openPGlite(options: PGliteOptions = {}): Promise<Database 
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
       ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
       extensions: { btree_gist },
+      parsers: { [TIMESTAMPTZ]: parseTimestamptz },
     });
   } catch (err) {
     await release();

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isDatabaseUnavailable } from '../db/database.js';
 import { HttpProblem, type ProblemDetails } from './problems.js';
+import { patternMessages } from './schemas.js';
 
 export const RETRY_AFTER_SECONDS = 2;
 
@@ -31,6 +32,8 @@ function fieldOf(e: AjvLikeError, context: string): string {
 function messageOf(e: AjvLikeError): string {
   if (typeof e.params['additionalProperty'] === 'string') return 'is not an allowed field';
   if (typeof e.params['missingProperty'] === 'string') return 'is required';
+  const pattern = e.params['pattern'];
+  if (typeof pattern === 'string') return patternMessages.get(pattern) ?? 'has an invalid form';
   if (Array.isArray(e.params['allowedValues']))
     return `must be one of ${(e.params['allowedValues'] as unknown[]).join(', ')}`;
   return e.message ?? 'is invalid';

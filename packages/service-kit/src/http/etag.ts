@@ -1,15 +1,43 @@
-import { invalid } from './problems.js';
-
 /** Strong ETag from a row's version counter, bumped on every write. */
 export const etagOf = (version: number) => `"${version}"`;
 
+interface EntityTag {
+  weak: boolean;
+  opaque: string;
+}
+
 /**
- * The version an If-Match header requires, undefined when the header is absent or `*` (no
- * precondition). A list of ETags is not supported: one resource has one current version.
+ * An If-Match / If-None-Match value (RFC 9110 §8.8.3, §13.1): `*` or a comma-separated list of
+ * entity tags. The request schema has already checked the syntax; anything odd parses as no tag.
  */
-export function expectedVersion(ifMatch: string | undefined): number | undefined {
-  if (ifMatch === undefined || ifMatch.trim() === '*') return undefined;
-  const m = /^\s*"(\d{1,9})"\s*$/.exec(ifMatch);
-  if (!m) throw invalid('If-Match', 'must be an ETag returned by this API, such as "3"');
-  return Number(m[1]);
+export function parseTagList(value: string): '*' | EntityTag[] {
+  if (value.trim() === '*') return '*';
+  const tags: EntityTag[] = [];
+  for (const m of value.matchAll(/(W\/)?"([^"]*)"/g)) tags.push({ weak: !!m[1], opaque: m[2]! });
+  return tags;
+}
+
+const versionOf = (opaque: string) => (/^\d{1,9}$/.test(opaque) ? Number(opaque) : undefined);
+
+/**
+ * The versions an If-Match header allows a write on: undefined when there is no precondition
+ * (header absent, or `*`, which any existing resource satisfies), else the versions named by
+ * strong tags. If-Match uses the strong comparison, so a weak tag never matches, and a tag this
+ * API never issued matches nothing: an empty list makes the write fail with 412.
+ */
+export function expectedVersions(ifMatch: string | undefined): number[] | undefined {
+  if (ifMatch === undefined) return undefined;
+  const tags = parseTagList(ifMatch);
+  if (tags === '*') return undefined;
+  return tags.flatMap((t) => {
+    const v = t.weak ? undefined : versionOf(t.opaque);
+    return v === undefined ? [] : [v];
+  });
+}
+
+/** If-None-Match on a read: true when the client's copy is current (weak comparison): 304. */
+export function notModified(ifNoneMatch: string | undefined, version: number): boolean {
+  if (ifNoneMatch === undefined) return false;
+  const tags = parseTagList(ifNoneMatch);
+  return tags === '*' || tags.some((t) => versionOf(t.opaque) === version);
 }

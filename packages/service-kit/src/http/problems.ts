@@ -14,13 +14,18 @@ const TYPE_BASE = 'https://shiftops.dev/problems/';
 
 export const problemTypes = {
   validation: { status: 400, title: 'Invalid request' },
+  'bad-request': { status: 400, title: 'Bad request' },
   'invalid-json': { status: 400, title: 'Malformed JSON body' },
   'not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict' },
+  'request-timeout': { status: 408, title: 'Request timeout' },
   'precondition-failed': { status: 412, title: 'Precondition failed' },
   'payload-too-large': { status: 413, title: 'Request body too large' },
+  'uri-too-long': { status: 414, title: 'URI too long' },
   'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
+  'unprocessable-content': { status: 422, title: 'Unprocessable content' },
+  'header-fields-too-large': { status: 431, title: 'Request header fields too large' },
   'service-unavailable': { status: 503, title: 'Service unavailable' },
   internal: { status: 500, title: 'Internal server error' },
 } as const;
