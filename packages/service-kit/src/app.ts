@@ -15,6 +15,7 @@ import { HttpProblem } from './http/problems.js';
 import { registerHealth } from './http/health.js';
 import { registerMetrics } from './http/metrics.js';
 import { validatorCompiler } from './http/validation.js';
+import { assertWellFormed } from './http/well-formed.js';
 import { Lifecycle } from './lifecycle.js';
 
 /** What the app itself reads from the configuration; the rest belongs to the process. */
@@ -89,6 +90,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
   registerErrorHandling(app);
   registerFault(app, config.fault ?? { kind: 'none' });
   registerMethodHandling(app);
+  app.addHook('preValidation', async (request) => assertWellFormed(request.body));
   // OpenAPI links are declared in a route's config (typed below); @fastify/swagger reads them from
   // the route itself, so copy them there before its own onRoute hook sees the route.
   app.addHook('onRoute', (route) => {

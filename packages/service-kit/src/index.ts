@@ -20,6 +20,7 @@ export {
   invalid,
   notFound,
   preconditionFailed,
+  unprocessable,
   type ProblemDetails,
 } from './http/problems.js';
 export {

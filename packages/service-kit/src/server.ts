@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { AppConfig } from './app.js';
 import { ConfigError, loadConfig, type Config, type ServiceIdentity } from './config.js';
 import { isDatabaseUnavailable, type Database } from './db/database.js';
@@ -8,6 +8,7 @@ import { DataDirError } from './db/data-dir.js';
 import { migrate } from './db/migrate.js';
 import { openDatabase } from './db/open.js';
 import { Lifecycle } from './lifecycle.js';
+import { createLogger } from './logger.js';
 
 export interface ServiceDefinition {
   identity: ServiceIdentity;
@@ -27,14 +28,6 @@ const DEMO_USERS = 300;
 const EX_USAGE = 64;
 const EX_CANTCREAT = 73;
 const EX_CONFIG = 78;
-
-function createLogger(config: Readonly<Config>): Logger {
-  return pino({
-    level: config.logLevel,
-    base: { service: config.service.name, version: config.service.version },
-    redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.DATABASE_URL'],
-  });
-}
 
 /** Migrates, retrying while the database is still coming up (pods often start before it). */
 async function migrateWithRetry(db: Database, def: ServiceDefinition, logger: Logger) {

@@ -4,6 +4,7 @@ import {
   invalid,
   notFound,
   preconditionFailed,
+  unprocessable,
   sqlState,
   type Database,
   type Versioned,
@@ -77,7 +78,7 @@ function translate(err: unknown): never {
     throw conflict('this user already has a shift that overlaps this time', 'startsAt');
   }
   const check = CHECKS[constraint];
-  if (state === '23514' && check) throw invalid(...check);
+  if (state === '23514' && check) throw unprocessable(...check);
   // 22008: a valid RFC 3339 time outside PostgreSQL's range.
   if (state === '22008') throw invalid('body', 'contains a time outside the supported range');
   throw err;

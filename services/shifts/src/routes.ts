@@ -6,13 +6,13 @@ import {
   expectedVersions,
   IfMatchHeaders,
   IfNoneMatchHeaders,
-  invalid,
   json,
   LocationHeader,
   NotModified,
   notModified,
   problems,
   timeIdCursor,
+  unprocessable,
   type Database,
 } from '@shiftops/service-kit';
 import { ShiftRepository } from './repository.js';
@@ -50,13 +50,13 @@ export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
         operationId: 'listShifts',
         summary: 'List shifts in start order, filtered by user, location, time window, published',
         querystring: ShiftListQuery,
-        response: { 200: ShiftPage, ...problems(400, 503) },
+        response: { 200: ShiftPage, ...problems(400, 422, 503) },
       },
     },
     async (request) => {
       const { cursor, limit = DEFAULT_LIMIT, ...filter } = request.query;
       if (filter.from && filter.to && Date.parse(filter.to) <= Date.parse(filter.from)) {
-        throw invalid('to', 'must be after from');
+        throw unprocessable('to', 'must be after from');
       }
       const page = await shifts.list({
         ...filter,
@@ -105,7 +105,7 @@ export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
         body: ShiftCreate,
         response: {
           201: json(Shift, 'Created', { ...ETagHeader, ...LocationHeader }),
-          ...problems(400, 409, 413, 415, 503),
+          ...problems(400, 409, 413, 415, 422, 503),
         },
       },
       config: { links: { 201: onCreated } },
@@ -130,7 +130,7 @@ export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
         body: ShiftPatch,
         response: {
           200: json(Shift, 'The changed shift', ETagHeader),
-          ...problems(400, 404, 409, 412, 413, 415, 503),
+          ...problems(400, 404, 409, 412, 413, 415, 422, 503),
         },
       },
     },

@@ -76,11 +76,19 @@ forEachDatabase(shiftsService, (t) => {
     );
   });
 
+  // Rules across fields, which no schema can state: 422, naming the field.
   for (const [label, over, field] of [
     ['an end before the start', { endsAt: at(day0, 8) }, 'endsAt'],
     ['an end equal to the start', { endsAt: at(day0, 9) }, 'endsAt'],
     ['a shift over 24 hours', { endsAt: at(day0, 34) }, 'endsAt'],
     ['a break as long as the shift', { breakMinutes: 480 }, 'breakMinutes'],
+  ] as const) {
+    test(`${label} is a 422 naming ${field}`, async () => {
+      assertProblem(await post(newShift(over)), 422, field);
+    });
+  }
+
+  for (const [label, over, field] of [
     ['a negative break', { breakMinutes: -5 }, 'breakMinutes'],
     ['a time without offset', { startsAt: '2031-03-03T09:00:00' }, 'startsAt'],
     ['an impossible date', { startsAt: '2031-02-30T09:00:00Z' }, 'startsAt'],
@@ -122,8 +130,8 @@ forEachDatabase(shiftsService, (t) => {
     assert.equal(moved.headers.etag, '"2"');
     assert.deepEqual([moved.json().startsAt, moved.json().published], [at(day0, 10), true]);
     assertProblem(await patch({ notes: 'late' }, shift.etag), 412);
-    assertProblem(await patch({ endsAt: at(day0, 9) }), 400, 'endsAt');
-    assertProblem(await patch({ breakMinutes: 600 }), 400, 'breakMinutes');
+    assertProblem(await patch({ endsAt: at(day0, 9) }), 422, 'endsAt');
+    assertProblem(await patch({ breakMinutes: 600 }), 422, 'breakMinutes');
     assertProblem(await patch({}), 400);
     const clash = await created({
       userId: shift.userId,
@@ -216,7 +224,7 @@ forEachDatabase(shiftsService, (t) => {
   test('list rejects an inverted window, a tampered cursor and unknown parameters with 400', async () => {
     assertProblem(
       await t.app.inject(`/v1/shifts?from=${at(day0, 5)}&to=${at(day0, 1)}`),
-      400,
+      422,
       'to',
     );
     assertProblem(await t.app.inject('/v1/shifts?cursor=WyJ4Il0'), 400, 'cursor');

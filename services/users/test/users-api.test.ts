@@ -130,7 +130,7 @@ forEachDatabase(usersService, (t) => {
     assert.equal((await t.app.inject(`/v1/users/${user.id}`)).json().firstName, 'New');
   });
 
-  test('PATCH rejects an empty body, a malformed If-Match, and a taken email', async () => {
+  test('PATCH rejects an empty body, a malformed or over-long If-Match, and a taken email', async () => {
     const user = await created();
     const other = await created();
     const patch = (payload: unknown, headers: Record<string, string> = {}) =>
@@ -141,7 +141,13 @@ forEachDatabase(usersService, (t) => {
         payload: payload as object,
       });
     assertProblem(await patch({}), 400);
-    assertProblem(await patch({ firstName: 'x' }, { 'if-match': '1' }), 400, 'if-match');
+    // Not an ETag list: it names no version, so the write does not happen.
+    assertProblem(await patch({ firstName: 'x' }, { 'if-match': '1' }), 412);
+    assertProblem(
+      await patch({ firstName: 'x' }, { 'if-match': `"${'9'.repeat(300)}"` }),
+      400,
+      'if-match',
+    );
     // Strong comparison: a weak tag never matches, even with the current version.
     assertProblem(await patch({ firstName: 'x' }, { 'if-match': 'W/"1"' }), 412);
     assertProblem(await patch({ email: other.email }), 409, 'email');

@@ -8,10 +8,14 @@ interface EntityTag {
 
 /**
  * An If-Match / If-None-Match value (RFC 9110 §8.8.3, §13.1): `*` or a comma-separated list of
- * entity tags. The request schema has already checked the syntax; anything odd parses as no tag.
+ * entity tags. Anything else names no tag, so it matches nothing.
  */
+const TAG = '(W/)?"[\\x21\\x23-\\x7e\\x80-\\xff]*"';
+const TAG_LIST = new RegExp(`^[ \\t]*${TAG}([ \\t]*,[ \\t]*${TAG})*[ \\t]*$`);
+
 export function parseTagList(value: string): '*' | EntityTag[] {
   if (value.trim() === '*') return '*';
+  if (!TAG_LIST.test(value)) return [];
   const tags: EntityTag[] = [];
   for (const m of value.matchAll(/(W\/)?"([^"]*)"/g)) tags.push({ weak: !!m[1], opaque: m[2]! });
   return tags;

@@ -62,5 +62,13 @@ export const conflict = (detail: string, field?: string) =>
 export const invalid = (field: string, message: string) =>
   new HttpProblem('validation', `${field} ${message}`, { errors: [{ field, message }] });
 
+/**
+ * A request the schema accepts that breaks a rule across fields (an end before its start): 422,
+ * since no schema can state such a rule and a client that checked the document did nothing wrong
+ * in form.
+ */
+export const unprocessable = (field: string, message: string) =>
+  new HttpProblem('unprocessable-content', `${field} ${message}`, { errors: [{ field, message }] });
+
 export const preconditionFailed = (detail: string) =>
   new HttpProblem('precondition-failed', detail);

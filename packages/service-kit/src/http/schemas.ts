@@ -29,21 +29,21 @@ export function problems(...statuses: number[]) {
   );
 }
 
-// Characters PostgreSQL can store in text, exactly: anything but U+0000 (text cannot hold it) and
-// unpaired UTF-16 surrogates (UTF-8 cannot encode them: they would come back as U+FFFD). The
-// patterns are checked with Unicode semantics, so a surrogate pair (an emoji) is one allowed char.
-const STORABLE = '[^\\u0000\\ud800-\\udfff]';
-const VISIBLE = '[^\\u0000-\\u0020\\u007f\\ud800-\\udfff]';
+// Text PostgreSQL can store: anything but U+0000. Unpaired UTF-16 surrogates (which UTF-8 cannot
+// encode, so they would come back as U+FFFD) are refused for every body string at once, as I-JSON
+// (RFC 7493) requires: see well-formed.ts.
+const STORABLE = '[^\\u0000]';
+const VISIBLE = '[^\\u0000-\\u0020\\u007f]';
 
 /** What a 400 says when a value misses one of these patterns, instead of the pattern itself. */
 export const patternMessages = new Map<string, string>();
 
 const TEXT_PATTERN = `^${STORABLE}*$`;
 const NON_BLANK_PATTERN = `^${STORABLE}*${VISIBLE}${STORABLE}*$`;
-patternMessages.set(TEXT_PATTERN, 'must not contain NUL (U+0000) or unpaired UTF-16 surrogates');
+patternMessages.set(TEXT_PATTERN, 'must not contain NUL (U+0000)');
 patternMessages.set(
   NON_BLANK_PATTERN,
-  'must contain a character other than a space, and no NUL (U+0000) or unpaired UTF-16 surrogates',
+  'must contain a character other than a space or a control character, and no NUL (U+0000)',
 );
 
 /** Text a column can hold exactly; `blank: false` also needs one character that is not a space. */
@@ -96,20 +96,16 @@ export const Limit = Type.Optional(
 /** The default page size, for handlers: the schema's default is applied by the validator. */
 export const DEFAULT_LIMIT = 50;
 
-// One ETag (`"3"` or `W/"3"`) as RFC 9110 writes it; If-Match and If-None-Match take `*` or a
-// comma-separated list of them.
-const ENTITY_TAG = '(W/)?"[\\u0021\\u0023-\\u007e]*"';
-const TAG_LIST = `^[ \\t]*(\\*|${ENTITY_TAG}([ \\t]*,[ \\t]*${ENTITY_TAG})*)[ \\t]*$`;
-
-patternMessages.set(TAG_LIST, 'must be * or a comma-separated list of ETags such as "3"');
-
+// If-Match and If-None-Match take `*` or a comma-separated list of ETags (RFC 9110 §8.8.3,
+// §13.1). A value of another form names no ETag, so it matches nothing: If-Match then fails with
+// 412 (the write never happens), If-None-Match is simply not satisfied. No pattern in the schema:
+// header generators cannot produce quoted values, and refusing them would be no safer.
 export const IfMatchHeaders = Type.Object({
   'if-match': Type.Optional(
     Type.String({
       maxLength: 256,
-      pattern: TAG_LIST,
       description:
-        'ETags from reads (`"3"`), a comma-separated list of them, or `*`. The write happens only if the current ETag is one of them (strong comparison: a weak `W/"3"` never matches) or, for `*`, if the resource exists; otherwise 412',
+        'ETags from reads (`"3"`), a comma-separated list of them (`"3", "4"`), or `*`. The write happens only if the current ETag is one of them (strong comparison: a weak `W/"3"` never matches) or, for `*`, if the resource exists; otherwise 412. A value of another form matches nothing',
     }),
   ),
 });
@@ -118,9 +114,8 @@ export const IfNoneMatchHeaders = Type.Object({
   'if-none-match': Type.Optional(
     Type.String({
       maxLength: 256,
-      pattern: TAG_LIST,
       description:
-        'ETags you hold, or `*`: when the current ETag is one of them (weak comparison), the answer is 304 without a body',
+        'ETags you hold (`"3"`, a comma-separated list, or `*`): when the current ETag is one of them (weak comparison, so `W/"3"` matches too), the answer is 304 without a body',
     }),
   ),
 });
