@@ -21,6 +21,7 @@ const defaultRoots = [
   'bench/test',
   'scripts/test',
   'cluster/images/test',
+  'test/schemathesis',
 ];
 
 function collect(dir: string): string[] {
