@@ -19,6 +19,8 @@ BUILD_DATE="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 WORK="$(mktemp -d /tmp/shiftops-build.XXXXXX)"
 trap 'rm -rf "${WORK}"' EXIT
 
+KUBE_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy)
+
 log() { printf '[build %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 have() { local f; for f in "$@"; do [[ -x "${BIN}/${f}" ]] || return 1; done; }
 step() { # step NAME FUNC BINARIES...
@@ -77,7 +79,7 @@ build_kube() {
     go mod edit -replace="${m}=${m}@${KUBE_STAGING_VERSION}"
   done
   log "kube: $(grep -c '=>' go.mod) staging replaces generated from k/k go.mod"
-  printf '//go:build tools\npackage tools\nimport (\n _ "k8s.io/kubernetes/cmd/kube-apiserver"\n _ "k8s.io/kubernetes/cmd/kube-controller-manager"\n _ "k8s.io/kubernetes/cmd/kube-scheduler"\n _ "k8s.io/kubernetes/cmd/kubectl"\n)\n' > tools.go
+  printf '//go:build tools\npackage tools\nimport (\n _ "k8s.io/kubernetes/cmd/kube-apiserver"\n _ "k8s.io/kubernetes/cmd/kube-controller-manager"\n _ "k8s.io/kubernetes/cmd/kube-scheduler"\n _ "k8s.io/kubernetes/cmd/kubectl"\n _ "k8s.io/kubernetes/cmd/kubelet"\n _ "k8s.io/kubernetes/cmd/kube-proxy"\n)\n' > tools.go
   go mod tidy
   local major minor ldf p
   major="${KUBE_VERSION#v}"; major="${major%%.*}"
@@ -87,10 +89,11 @@ build_kube() {
     ldf+=" -X ${p}.gitVersion=${KUBE_VERSION} -X ${p}.gitMajor=${major} -X ${p}.gitMinor=${minor}"
     ldf+=" -X ${p}.gitTreeState=clean -X ${p}.buildDate=${BUILD_DATE}"
   done
-  # One go build for all four: shared packages compile once. Tags as in hack/lib/golang.sh.
+  # One go build for all six: shared packages compile once. Tags as in hack/lib/golang.sh.
   "${GOBUILD[@]}" -tags "selinux,notest,grpcnotrace" -ldflags "${ldf}" -o "${BIN}/" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl \
+    k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy
 }
 
 build_metrics_server() {
@@ -114,6 +117,42 @@ build_prometheus_adapter() {
   go mod tidy
   "${GOBUILD[@]}" -o "${BIN}/prometheus-adapter" -ldflags "-s -w" \
     sigs.k8s.io/prometheus-adapter/cmd/adapter
+}
+
+build_coredns() {
+  # The binary's name carries its pin (the version-set directory predates it).
+  # Only the plugins the cluster DNS uses, in CoreDNS's own order (plugin.cfg): no forward, so
+  # it cannot send a query anywhere; names outside cluster.local get REFUSED.
+  local d="${WORK}/coredns"
+  wrapper "$d" 1.25.0
+  cd "$d"
+  go mod edit -require="github.com/coredns/coredns@${COREDNS_VERSION}"
+  cat > main.go <<'GO'
+package main
+
+import (
+	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/coremain"
+
+	_ "github.com/coredns/coredns/plugin/bind"
+	_ "github.com/coredns/coredns/plugin/cache"
+	_ "github.com/coredns/coredns/plugin/errors"
+	_ "github.com/coredns/coredns/plugin/health"
+	_ "github.com/coredns/coredns/plugin/kubernetes"
+	_ "github.com/coredns/coredns/plugin/loadbalance"
+	_ "github.com/coredns/coredns/plugin/log"
+	_ "github.com/coredns/coredns/plugin/ready"
+)
+
+func init() {
+	dnsserver.Directives = []string{"bind", "ready", "health", "errors", "log", "loadbalance", "cache", "kubernetes"}
+}
+
+func main() { coremain.Run() }
+GO
+  go mod tidy
+  "${GOBUILD[@]}" -o "${BIN}/coredns-${COREDNS_VERSION}" \
+    -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=${COREDNS_VERSION}" .
 }
 
 ensure_prometheus() {
@@ -146,17 +185,19 @@ case "${what}" in
   all)
     step kwok build_kwok kwok kwokctl
     step etcd build_etcd etcd
-    step kube build_kube kube-apiserver kube-controller-manager kube-scheduler kubectl
+    step kube build_kube "${KUBE_BINARIES[@]}"
+    step coredns build_coredns "coredns-${COREDNS_VERSION}"
     step metrics-server build_metrics_server metrics-server
     step prometheus-adapter build_prometheus_adapter prometheus-adapter
     ensure_prometheus
     ;;
   kwok) step kwok build_kwok kwok kwokctl ;;
   etcd) step etcd build_etcd etcd ;;
-  kube) step kube build_kube kube-apiserver kube-controller-manager kube-scheduler kubectl ;;
+  kube) step kube build_kube "${KUBE_BINARIES[@]}" ;;
+  coredns) step coredns build_coredns "coredns-${COREDNS_VERSION}" ;;
   metrics-server) step metrics-server build_metrics_server metrics-server ;;
   prometheus-adapter) step prometheus-adapter build_prometheus_adapter prometheus-adapter ;;
   prometheus) ensure_prometheus ;;
-  *) echo "usage: $0 [all|kwok|etcd|kube|metrics-server|prometheus-adapter|prometheus]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|kwok|etcd|kube|coredns|metrics-server|prometheus-adapter|prometheus]" >&2; exit 2 ;;
 esac
 log "total: $((SECONDS - T0))s"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # A test cluster for a person: `npm run cluster:up` / `npm run cluster:down`.
-#   up:   starts the cluster (up.sh, name "shiftops"), applies the CRDs, the staging test overlay
-#         (namespace shiftops-staging) and the production overlay (shiftops-production, with
-#         throwaway database Secrets), writes a developer kubeconfig (CN=dev-alice,
+#   up:   starts the cluster (up.sh, name "shiftops", with the real node unless
+#         SHIFTOPS_REAL_NODE=0), applies the CRDs, the staging test overlay (namespace
+#         shiftops-staging, kwok) and the production overlay (shiftops-production, kwok, with
+#         throwaway database Secrets), the seed's environment on the real node (seed/apply.sh:
+#         namespace 7shifts), writes a developer kubeconfig (CN=dev-alice,
 #         O=shiftops:developers), and prints the exports to use kubectl and shiftops with it.
 #   down: stops it and removes its state.
 # Usage: eval "$(npm run -s cluster:up)"   (or run it and copy the export lines)
@@ -40,6 +42,13 @@ if [[ "${SHIFTOPS_APPLY:-1}" == 1 ]]; then
   } || { clog "applying the overlays failed; the cluster is still running (npm run cluster:down)"; exit 1; }
 fi
 
+# The seed's environment on the real node: namespace 7shifts, users and shifts 1.0.0, PostgreSQL.
+if [[ "${SHIFTOPS_APPLY:-1}" == 1 && "${REAL_NODE}" != 0 ]]; then
+  t=$SECONDS
+  bash "${HERE}/seed/apply.sh" || { clog "applying the seed failed; the cluster is still running (npm run cluster:down)"; exit 1; }
+  clog "applied: cluster/seed (namespace 7shifts on node ${NODE_NAME}), all rolled out in $((SECONDS - t))s"
+fi
+
 # A developer's own identity: client certificate signed by the cluster CA, group from O=.
 dev="${CLUSTER_DIR}/dev-alice"
 mkdir -p "${dev}"
@@ -58,7 +67,9 @@ KUBECONFIG="${dev}/kubeconfig.yaml" kubectl config use-context dev-alice >/dev/n
 
 cat <<EOF
 ${exports}
-# try: kubectl get deploy,hpa -n shiftops-staging
+# try: kubectl get pods -n 7shifts -o wide            # real pods on ${NODE_NAME} (unless SHIFTOPS_REAL_NODE=0)
+#      npx shiftops -n 7shifts deploy users 1.1.0       # then 1.2.0 (never ready) or 1.2.0-crash: rolled back
+#      kubectl get deploy,hpa -n shiftops-staging
 #      npx tsc -b && node cli/dist/main.js -n shiftops-staging status
 #      node cli/dist/main.js -n shiftops-staging deploy users 1.2.0-crash    # a broken release (kwok)
 #      node cli/dist/main.js --kubeconfig ${dev}/kubeconfig.yaml -n shiftops-staging deploy users 0.2.0   # as dev-alice

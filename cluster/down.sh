@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Stops the local test cluster started by up.sh: prometheus-adapter, then every kwokctl
+# Stops the local test cluster started by up.sh: the real node (node/down.sh), prometheus-adapter,
+# then every kwokctl
 # component (kwokctl delete cluster), and removes their state. Safe to run when nothing runs.
 set -uo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 t0=$SECONDS
+# 0. the real node first, while the API server still runs (its pods are deleted through it)
+bash "${CLUSTER_HERE}/node/down.sh"
+
 # 1. prometheus-adapter (our process, not kwokctl's)
 if [[ -f "${RUN_DIR}/adapter.pid" ]]; then
   pid="$(cat "${RUN_DIR}/adapter.pid")"

@@ -34,3 +34,28 @@ stop_pid() { # stop_pid PID NEEDLE: TERM, wait up to 10 s, then KILL
   for i in $(seq 1 50); do pid_alive "${pid}" "${needle}" || return 0; sleep 0.2; done
   kill -9 "${pid}" 2>/dev/null || true
 }
+
+# --- the real node (cluster/node/), started by up.sh unless SHIFTOPS_REAL_NODE=0 ---------------
+# One per machine: kube-proxy's nftables table is called kube-proxy whatever the cluster, so the
+# names and ranges below are fixed and node/up.sh refuses to start a second one.
+REAL_NODE="${SHIFTOPS_REAL_NODE:-1}"
+NODE_NAME="${CLUSTER_NAME}-node"
+NODE_DIR="${RUN_DIR}/node"
+NODE_LOCK=/run/shiftops-real-node # holds the owning cluster's RUN_DIR
+NODE_BRIDGE=so-node               # holds the node IP only (the kernel here has no dummy links)
+NODE_IP=10.250.0.1
+POD_BRIDGE=so-pods                # made by the CNI bridge plugin, removed by node/down.sh
+POD_CIDR=10.244.0.0/24
+POD_GW=10.244.0.1
+SERVICE_CIDR=10.96.0.0/24         # kube-apiserver --service-cluster-ip-range (up.sh)
+KWOK_POD_CIDR=10.0.0.0/24         # kwok-controller's default --cidr for its fake pods
+NFT_TABLE=shiftops_node
+CGROUP_ROOT=shiftops
+CONTAINERD_ROOT="${SHIFTOPS_CACHE}/containerd"
+CONTAINERD_SOCK="${NODE_DIR}/containerd/containerd.sock"
+PROXY_MODE="${SHIFTOPS_PROXY_MODE:-nftables}"
+PAUSE_IMAGE=docker.io/shiftops/pause:1.0
+DNS_HEALTH_PORT=18053
+DNS_READY_PORT=18054
+COREDNS_BIN="${BIN}/coredns-${COREDNS_VERSION}"
+nodectr() { ctr --address "${CONTAINERD_SOCK}" -n k8s.io "$@"; }

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Starts the local test cluster: a real control plane (etcd, kube-apiserver, kube-controller-manager,
 # kube-scheduler) with kwok-simulated nodes and pods, metrics-server, Prometheus and
-# prometheus-adapter, all on 127.0.0.1, all binaries from build.sh's cache (no downloads).
+# prometheus-adapter, all on 127.0.0.1, all binaries from build.sh's cache (no downloads); then,
+# unless SHIFTOPS_REAL_NODE=0, the real node (node/up.sh: containerd, kubelet, kube-proxy, CoreDNS).
 # Prints `export KUBECONFIG=...`. Stop it with down.sh. On failure or Ctrl-C it tears itself down.
 #
 # Env: SHIFTOPS_CACHE, SHIFTOPS_CLUSTER_NAME (shiftops), SHIFTOPS_PROMETHEUS_PORT (19090),
-#      SHIFTOPS_ADAPTER_PORT (16443), SHIFTOPS_SKIP_BUILD=1 (do not run build.sh first).
+#      SHIFTOPS_ADAPTER_PORT (16443), SHIFTOPS_SKIP_BUILD=1 (do not run build.sh first),
+#      SHIFTOPS_REAL_NODE=0 (no real node: kwok nodes only), SHIFTOPS_SKIP_IMAGES=1 (do not run
+#      cluster/images/build.sh), SHIFTOPS_PROXY_MODE (nftables).
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 HERE="${CLUSTER_HERE}"
@@ -20,7 +23,7 @@ done
 PROMETHEUS_BIN="$(command -v prometheus || true)"
 [[ -x "${PROMETHEUS_BIN}" ]] || { clog "prometheus not installed: run cluster/build.sh (apt-get install prometheus)"; exit 1; }
 
-if [[ -d "${CLUSTER_DIR}" || -f "${RUN_DIR}/adapter.pid" ]]; then
+if [[ -d "${CLUSTER_DIR}" || -f "${RUN_DIR}/adapter.pid" || -d "${NODE_DIR}" ]]; then
   clog "cluster ${CLUSTER_NAME} exists already: tearing it down first"
   bash "${HERE}/down.sh"
 fi
@@ -48,6 +51,18 @@ mkdir -p "${RUN_DIR}"
 # fmt.Sscan, which cannot fill a []string, and silently keeps the default URL).
 sed "s#^options:#options:\n  metricsServerManifests:\n  - ${HERE}/kwok/metrics-server#" \
   "${HERE}/kwok/kwokctl.yaml" > "${RUN_DIR}/kwokctl.yaml"
+# kube-apiserver: a Service range the real node routes (lib.sh), and a client certificate for
+# calls to kubelets (logs, exec, port-forward): the real kubelet authenticates every caller.
+cat >> "${RUN_DIR}/kwokctl.yaml" <<EOF
+  - name: kube-apiserver
+    extraArgs:
+      - key: service-cluster-ip-range
+        value: ${SERVICE_CIDR}
+      - key: kubelet-client-certificate
+        value: ${CLUSTER_DIR}/pki/admin.crt
+      - key: kubelet-client-key
+        value: ${CLUSTER_DIR}/pki/admin.key
+EOF
 
 create_args=(
   --name "${CLUSTER_NAME}" create cluster
@@ -118,6 +133,10 @@ for i in $(seq 1 60); do
   sleep 1
 done
 clog "metrics APIs available in $((SECONDS - t))s"
+
+if [[ "${REAL_NODE}" != 0 ]]; then
+  bash "${HERE}/node/up.sh" 3>&- 4>&-
+fi
 
 trap - EXIT INT TERM
 clog "cluster ${CLUSTER_NAME} ready in $((SECONDS - T0))s total"

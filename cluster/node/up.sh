@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Starts the real node of the cluster that cluster/up.sh just started: a bridge holding the node
+# IP, a guard nftables table, containerd (+ runc, CNI bridge), the images (cluster/images/build.sh
+# --import), CoreDNS, kubelet and kube-proxy, all as processes of this machine with their pids in
+# the cluster's run directory. Waits for the node to be Ready. cluster/node/down.sh undoes all of it.
+set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
+HERE="${CLUSTER_HERE}/node"
+REPO="$(cd "${CLUSTER_HERE}/.." && pwd)"
+T0=$SECONDS
+nlog() { printf '[node %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+[[ "$(id -u)" == 0 ]] || { nlog "the real node needs root (network, mounts, cgroups): run as root or SHIFTOPS_REAL_NODE=0"; exit 1; }
+for b in kubelet kube-proxy; do
+  [[ -x "${BIN}/${b}" ]] || { nlog "missing ${BIN}/${b}: run cluster/build.sh"; exit 1; }
+done
+[[ -x "${COREDNS_BIN}" ]] || { nlog "missing ${COREDNS_BIN}: run cluster/build.sh"; exit 1; }
+bash "${HERE}/install.sh"
+
+# One real node per machine (see lib.sh): refuse if another cluster's node still runs.
+if [[ -e "${NODE_LOCK}" ]]; then
+  owner="$(cat "${NODE_LOCK}")"
+  if [[ "${owner}" != "${RUN_DIR}" ]] && compgen -G "${owner}/node/pids/*.pid" >/dev/null; then
+    for f in "${owner}"/node/pids/*.pid; do
+      if pid_alive "$(cat "$f")" "$(basename "$f" .pid)"; then
+        nlog "a real node of another cluster runs (${owner}); stop it first (its down.sh) or use SHIFTOPS_REAL_NODE=0"
+        exit 1
+      fi
+    done
+  fi
+fi
+if ip link show "${NODE_BRIDGE}" >/dev/null 2>&1 || nft list table inet "${NFT_TABLE}" >/dev/null 2>&1; then
+  nlog "leftovers of an earlier real node (${NODE_BRIDGE} or table ${NFT_TABLE}): run its down.sh first"
+  exit 1
+fi
+mkdir -p "${NODE_DIR}"/{pids,logs,cni,cni-ipam,pki,kubelet,kubelet-pki,kubelet-plugins,pod-logs,containerd} "${CONTAINERD_ROOT}"
+echo "${RUN_DIR}" >"${NODE_LOCK}"
+: >"${NODE_DIR}/resolv.conf"
+
+VARS=(NODE_DIR NODE_NAME NODE_IP NODE_BRIDGE POD_BRIDGE POD_CIDR POD_GW SERVICE_CIDR KWOK_POD_CIDR
+  NFT_TABLE CGROUP_ROOT CONTAINERD_ROOT CONTAINERD_SOCK PROXY_MODE PAUSE_IMAGE DNS_HEALTH_PORT
+  DNS_READY_PORT CA_CRT)
+CA_CRT="${CLUSTER_DIR}/pki/ca.crt"
+render() { # render TEMPLATE OUT: replace every @VAR@ of VARS
+  local expr=() v
+  for v in "${VARS[@]}"; do expr+=(-e "s#@${v}@#${!v}#g"); done
+  sed "${expr[@]}" "$1" >"$2"
+  if grep -q '@[A-Z_]*@' "$2"; then nlog "unfilled placeholder in $2: $(grep -o '@[A-Z_]*@' "$2" | head -1)"; exit 1; fi
+}
+start() { # start NAME CMD...: a process of its own session, pid in pids/NAME.pid
+  local name="$1"; shift
+  setsid "$@" </dev/null >"${NODE_DIR}/logs/${name}.log" 2>&1 3>&- 4>&- &
+  echo $! >"${NODE_DIR}/pids/${name}.pid"
+}
+alive_or_die() { # alive_or_die NAME
+  pid_alive "$(cat "${NODE_DIR}/pids/$1.pid")" "$1" && return 0
+  nlog "$1 exited:"; tail -n 20 "${NODE_DIR}/logs/$1.log" >&2; exit 1
+}
+
+# --- network: node IP on a bridge of its own; Service range local; the guard table -------------
+t=$SECONDS
+cat /proc/sys/net/ipv4/ip_forward >"${NODE_DIR}/ip_forward.orig"
+ip link add "${NODE_BRIDGE}" type bridge
+ip addr add "${NODE_IP}/32" dev "${NODE_BRIDGE}"
+ip link set "${NODE_BRIDGE}" up
+# Until kube-proxy rewrites a Service address, a packet to it goes nowhere (an empty bridge)
+# rather than out of the machine's default route.
+ip route add "${SERVICE_CIDR}" dev "${NODE_BRIDGE}" src "${NODE_IP}"
+render "${HERE}/guard.nft" "${NODE_DIR}/guard.nft"
+nft -f "${NODE_DIR}/guard.nft"
+# Host -> pod and pod -> Service -> pod are routed by this machine (pods have no other route).
+echo 1 >/proc/sys/net/ipv4/ip_forward
+render "${HERE}/cni.conflist" "${NODE_DIR}/cni/10-shiftops.conflist"
+nlog "network: ${NODE_BRIDGE} ${NODE_IP}, pods ${POD_CIDR} on ${POD_BRIDGE}, Services ${SERVICE_CIDR} ($((SECONDS - t))s)"
+
+# --- containerd ---------------------------------------------------------------------------------
+t=$SECONDS
+render "${HERE}/containerd.toml" "${NODE_DIR}/containerd.toml"
+start containerd containerd --config "${NODE_DIR}/containerd.toml"
+for i in $(seq 1 100); do
+  nodectr version >/dev/null 2>&1 && break
+  alive_or_die containerd
+  sleep 0.1
+done
+nodectr version >/dev/null || { nlog "containerd does not answer on ${CONTAINERD_SOCK}"; exit 1; }
+nlog "containerd $(containerd --version | awk '{print $3}') up in $((SECONDS - t))s"
+
+# --- images -------------------------------------------------------------------------------------
+t=$SECONDS
+if [[ "${SHIFTOPS_SKIP_IMAGES:-}" != 1 && -f "${REPO}/cluster/images/build.sh" ]]; then
+  bash "${REPO}/cluster/images/build.sh" --import "${CONTAINERD_SOCK}" >&2
+fi
+nodectr images ls -q | grep -qx "${PAUSE_IMAGE}" || { nlog "no ${PAUSE_IMAGE} in containerd: cluster/images/build.sh builds it"; exit 1; }
+nlog "images: $(nodectr images ls -q | grep -c '^docker.io/shiftops/') shiftops images in containerd ($((SECONDS - t))s)"
+
+# --- identities: client certificates signed by the cluster CA -----------------------------------
+server="$(kc config view --minify -o jsonpath='{.clusters[0].cluster.server}')"
+kubeconfig_for() { # kubeconfig_for FILE CN [O]
+  local key="${NODE_DIR}/pki/$(basename "$1").key" crt="${NODE_DIR}/pki/$(basename "$1").crt" subj="/CN=$2"
+  [[ -n "${3:-}" ]] && subj+="/O=$3"
+  openssl req -new -newkey rsa:2048 -nodes -keyout "${key}" -subj "${subj}" 2>/dev/null |
+    openssl x509 -req -CA "${CA_CRT}" -CAkey "${CLUSTER_DIR}/pki/ca.key" -CAcreateserial \
+      -days 7 -out "${crt}" 2>/dev/null
+  KUBECONFIG="$1" kubectl config set-cluster local --server="${server}" --certificate-authority="${CA_CRT}" --embed-certs >/dev/null
+  KUBECONFIG="$1" kubectl config set-credentials "$2" --client-certificate="${crt}" --client-key="${key}" --embed-certs >/dev/null
+  KUBECONFIG="$1" kubectl config set-context local --cluster=local --user="$2" >/dev/null
+  KUBECONFIG="$1" kubectl config use-context local >/dev/null
+}
+kubeconfig_for "${NODE_DIR}/kubelet.kubeconfig" "system:node:${NODE_NAME}" system:nodes
+kubeconfig_for "${NODE_DIR}/kube-proxy.kubeconfig" system:kube-proxy
+kubeconfig_for "${NODE_DIR}/coredns.kubeconfig" shiftops:coredns
+kc apply -f "${HERE}/coredns-rbac.yaml" >/dev/null
+
+# --- CoreDNS, kubelet, kube-proxy ---------------------------------------------------------------
+t=$SECONDS
+render "${HERE}/Corefile" "${NODE_DIR}/Corefile"
+start coredns "${COREDNS_BIN}" -conf "${NODE_DIR}/Corefile"
+render "${HERE}/kubelet.yaml" "${NODE_DIR}/kubelet.yaml"
+start kubelet "${BIN}/kubelet" --config="${NODE_DIR}/kubelet.yaml" \
+  --kubeconfig="${NODE_DIR}/kubelet.kubeconfig" --root-dir="${NODE_DIR}/kubelet" \
+  --cert-dir="${NODE_DIR}/kubelet-pki" --node-ip="${NODE_IP}" --hostname-override="${NODE_NAME}" \
+  --node-labels="shiftops.dev/real-node=true" --v=1
+render "${HERE}/kube-proxy.yaml" "${NODE_DIR}/kube-proxy.yaml"
+start kube-proxy "${BIN}/kube-proxy" --config="${NODE_DIR}/kube-proxy.yaml" --v=1
+
+for i in $(seq 1 240); do
+  [[ "$(kc get node "${NODE_NAME}" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" == True ]] && break
+  alive_or_die kubelet
+  (( i == 240 )) && { nlog "node ${NODE_NAME} not Ready after 120 s"; kc describe node "${NODE_NAME}" >&2 || true; exit 1; }
+  sleep 0.5
+done
+ready_s=$((SECONDS - t))
+for c in coredns kube-proxy containerd; do alive_or_die "${c}"; done
+for i in $(seq 1 100); do
+  curl -sf --max-time 1 "http://127.0.0.1:${DNS_READY_PORT}/ready" >/dev/null && break
+  alive_or_die coredns
+  (( i == 100 )) && { nlog "CoreDNS not ready"; tail -n 20 "${NODE_DIR}/logs/coredns.log" >&2; exit 1; }
+  sleep 0.2
+done
+info="$(kc get node "${NODE_NAME}" -o jsonpath='{.status.nodeInfo.kubeletVersion} {.status.nodeInfo.containerRuntimeVersion}')"
+nlog "node ${NODE_NAME} Ready ${ready_s}s after kubelet start (${info}, kube-proxy ${PROXY_MODE}); total $((SECONDS - T0))s"

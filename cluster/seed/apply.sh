@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Applies the seed's environment (cluster/seed: deploy/overlays/local on the real node) to the
+# running cluster, with the static local PersistentVolume its PostgreSQL claims, and waits until
+# PostgreSQL, users and shifts are rolled out. Used by cluster.sh and by the cluster tests.
+set -euo pipefail
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
+REPO="$(cd "${CLUSTER_HERE}/.." && pwd)"
+NS=7shifts
+vol="${NODE_DIR}/volumes/postgres-data"
+mkdir -p "${vol}"
+# uid/gid 70: the postgres user of the image (cluster/images/postgres); fsGroup does the same.
+chown 70:70 "${vol}" && chmod 0700 "${vol}"
+kc apply --server-side -f - >/dev/null <<YAML
+apiVersion: v1
+kind: PersistentVolume
+metadata:
+  name: shiftops-seed-postgres-data
+  labels:
+    app.kubernetes.io/part-of: shiftops
+spec:
+  capacity:
+    storage: 1Gi
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  volumeMode: Filesystem
+  # Only for the StatefulSet's first claim, so nothing else binds it.
+  claimRef:
+    namespace: ${NS}
+    name: data-postgres-0
+  local:
+    path: ${vol}
+  nodeAffinity:
+    required:
+      nodeSelectorTerms:
+        - matchExpressions:
+            - key: kubernetes.io/hostname
+              operator: In
+              values: [${NODE_NAME}]
+YAML
+built="$(kc kustomize "${REPO}/cluster/seed")"
+kc apply --server-side -l shiftops.dev/managed-by=platform -f - <<<"${built}" >/dev/null
+kc apply --server-side -f - <<<"${built}" >/dev/null
+kc -n "${NS}" rollout status statefulset/postgres --timeout=180s >&2
+for d in users shifts; do kc -n "${NS}" rollout status "deployment/${d}" --timeout=180s >&2; done
