@@ -207,12 +207,30 @@ export function isRolledOut(d: V1Deployment): boolean {
   );
 }
 
-export function waitRolledOut(ns: string, name: string, timeoutMs = 120_000) {
+/** The minReplicas of the HPA of the same name, or undefined when there is none. */
+export async function hpaMinReplicas(ns: string, name: string): Promise<number | undefined> {
+  try {
+    const h = await autoscaling().readNamespacedHorizontalPodAutoscaler({ name, namespace: ns });
+    return h.spec?.minReplicas ?? 1;
+  } catch (err) {
+    if ((err as { code?: number }).code === 404) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Rolled out at the count that serves: when an HPA owns the Deployment, also at least its
+ * minReplicas. Right after a first apply the Deployment has the API's default of 1 replica and
+ * is "rolled out" with it, until the HPA raises it to its minimum a few seconds later; a test
+ * that counted pods then saw one pod of two.
+ */
+export async function waitRolledOut(ns: string, name: string, timeoutMs = 120_000) {
+  const min = (await hpaMinReplicas(ns, name)) ?? 0;
   return waitUntil(
-    `deployment ${ns}/${name} rolled out`,
+    `deployment ${ns}/${name} rolled out` + (min ? ` with >= ${min} replicas (its HPA)` : ''),
     async () => {
       const d = await getDeployment(ns, name);
-      return isRolledOut(d) ? d : undefined;
+      return isRolledOut(d) && (d.spec?.replicas ?? 1) >= min ? d : undefined;
     },
     { timeoutMs, describe: async () => JSON.stringify((await getDeployment(ns, name)).status) },
   );

@@ -9,7 +9,6 @@ import {
   applyProduction,
   clusterOrSkip,
   core,
-  getDeployment,
   kubectl,
   kubectlOk,
   log,
@@ -110,13 +109,15 @@ describe('1. overlays apply server-side; Pod Security restricted', clusterOrSkip
 
     it(`${ns}: our pods are admitted (every Deployment's pods exist and run)`, async () => {
       for (const svc of SERVICES) {
-        await waitRolledOut(ns, svc, 180_000);
-        const d = await getDeployment(ns, svc);
+        // The same Deployment object the wait saw settle (at its HPA's minimum), not a newer one.
+        const d = (await waitRolledOut(ns, svc, 180_000)).value;
         const pods = await core().listNamespacedPod({
           namespace: ns,
           labelSelector: `app.kubernetes.io/name=${svc}`,
         });
-        const running = pods.items.filter((p) => p.status?.phase === 'Running');
+        const running = pods.items.filter(
+          (p) => p.status?.phase === 'Running' && !p.metadata?.deletionTimestamp,
+        );
         assert.ok(running.length >= (d.spec?.replicas ?? 1), `${svc}: ${running.length} running`);
         // And the same pod spec passes admission on its own (server-side dry run, no warnings).
         const pod = running[0]!;

@@ -2,7 +2,9 @@
 //    `shiftops deploy` exits 1, names the reason, the Deployment is back on the previous image with
 //    all replicas ready, and the time from deploy to recovered is printed. The same release done
 //    the plain kubectl way (set image, rollout status --timeout, rollout undo, rollout status) is
-//    measured too, and both are printed side by side.
+//    measured too, and both are printed side by side. Each is held to its own budget, which
+//    configuration sets: shiftops' --ready-timeout (by default from the pod's probes) and the
+//    Deployment's progressDeadlineSeconds for kubectl.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -24,6 +26,7 @@ import {
   waitUntil,
 } from '../lib/cluster.js';
 import { DeploymentWatcher } from '../lib/watch.js';
+import { defaultReadyTimeoutSeconds } from '../../../cli/src/rollout/verdict.js';
 
 const NS = STAGING;
 const SVC = 'users';
@@ -81,6 +84,7 @@ describe('4. broken release: shiftops vs plain kubectl', clusterOrSkip(), () => 
     it(`${k.kind}: shiftops deploy exits 1, names the reason and rolls back`, async () => {
       const image = `${imageRepo(SVC)}:1.2.0-${k.suffix}`;
       const desired = (await getDeployment(NS, SVC)).spec?.replicas ?? 1;
+      const readyTimeoutS = defaultReadyTimeoutSeconds(await getDeployment(NS, SVC));
       const watcher = await DeploymentWatcher.start(NS, SVC);
       const started = Date.now();
       // Plain output (as a person sees it, one line per change): stderr says "rolling back ..."
@@ -106,6 +110,25 @@ describe('4. broken release: shiftops vs plain kubectl', clusterOrSkip(), () => 
       log(`shiftops, ${k.kind}: exit 1, reason ${reason}: ${message.trim()}`);
       log(`shiftops, ${k.kind}: recovered in ${secs(recoveredMs)} (process ${secs(r.ms)})`);
       assert.ok(r.markedMs !== undefined, 'no "rolling back" line on stderr');
+      // Its own budget: a never-ready pod fails once it has been unready for --ready-timeout (not
+      // before, and within a few seconds after); a crash loop fails before that budget, at the
+      // first CrashLoopBackOff. The rollback then takes one ready pod's start.
+      const detected = r.markedMs!;
+      if (k.suffix === 'broken') {
+        assert.ok(
+          detected >= readyTimeoutS * 1000 && detected <= (readyTimeoutS + 15) * 1000,
+          `never-ready caught after ${secs(detected)}, budget --ready-timeout ${readyTimeoutS} s (+15 s)`,
+        );
+      } else {
+        assert.ok(
+          detected < readyTimeoutS * 1000,
+          `crash loop caught after ${secs(detected)}, not before --ready-timeout ${readyTimeoutS} s`,
+        );
+      }
+      assert.ok(
+        recoveredMs - detected <= 30_000,
+        `rollback took ${secs(recoveredMs - detected)} after the verdict (budget 30 s)`,
+      );
       rows.push({
         kind: k.kind,
         tool: 'shiftops deploy',

@@ -1,0 +1,148 @@
+// The real node (cluster/node/) and the seed's environment on it (cluster/seed, namespace
+// 7shifts): which node, applying the seed, addresses of its Services, pods and their containers,
+// and the one place that knows how to authenticate a request to our APIs.
+import { readFileSync } from 'node:fs';
+import { DiscoveryV1Api, type V1Pod } from '@kubernetes/client-node';
+import {
+  adminConfig,
+  core,
+  explain,
+  autoscaling,
+  kubeconfigPath,
+  kubectlOk,
+  run,
+  waitRolledOut,
+  type Service,
+} from './cluster.js';
+
+export const SEED = '7shifts';
+const clusterName = () => process.env.SHIFTOPS_CLUSTER_NAME ?? 'shiftops';
+export const nodeName = () => process.env.SHIFTOPS_NODE_NAME ?? `${clusterName()}-node`;
+export const IMAGE = (svc: Service, tag: string) => `docker.io/shiftops/${svc}:${tag}`;
+
+/** node:test option for the real-node suites: skip without one (outside CI); in CI, fail. */
+export function realNodeOrSkip(): { skip: string | false } {
+  const why =
+    process.env.SHIFTOPS_REAL_NODE === '0'
+      ? 'SHIFTOPS_REAL_NODE=0: no real node in this cluster'
+      : !process.env.KUBECONFIG
+        ? 'KUBECONFIG does not point at a test cluster (test/cluster/run.sh or `npm run cluster:up`)'
+        : undefined;
+  if (why && process.env.CI === 'true') throw new Error(`CI=true and ${why}`);
+  return { skip: why ?? false };
+}
+
+/**
+ * Headers for a request to our APIs. The one place that knows how a test client authenticates
+ * (none is needed today).
+ */
+export function apiHeaders(): Record<string, string> {
+  return {};
+}
+
+/** The seed's environment, applied once (cluster/seed/apply.sh waits until it is rolled out). */
+export async function ensureSeed(): Promise<void> {
+  const exists = await core()
+    .readNamespace({ name: SEED })
+    .then(() => true)
+    .catch(() => false);
+  if (!exists) {
+    const r = await run('bash', ['cluster/seed/apply.sh'], {
+      env: { KUBECONFIG: kubeconfigPath(), SHIFTOPS_CLUSTER_NAME: clusterName() },
+      timeoutMs: 600_000,
+    });
+    if (r.code !== 0) throw new Error(explain(r, 'cluster/seed/apply.sh'));
+  }
+  for (const svc of ['users', 'shifts'] as const) await waitRolledOut(SEED, svc, 180_000);
+}
+
+/** http://<ClusterIP>:<port> of a Service in the seed namespace (reached through kube-proxy). */
+export async function serviceUrl(name: string): Promise<string> {
+  const s = await core().readNamespacedService({ name, namespace: SEED });
+  const ip = s.spec?.clusterIP;
+  if (!ip || ip === 'None') throw new Error(`service ${SEED}/${name} has no ClusterIP`);
+  return `http://${ip}:${s.spec?.ports?.[0]?.port ?? 80}`;
+}
+
+export async function podsOf(app: string, ns = SEED): Promise<V1Pod[]> {
+  const list = await core().listNamespacedPod({
+    namespace: ns,
+    labelSelector: `app.kubernetes.io/name=${app}`,
+  });
+  return list.items;
+}
+
+export const isReady = (p: V1Pod) =>
+  !p.metadata?.deletionTimestamp &&
+  (p.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+
+export const restarts = (p: V1Pod) =>
+  (p.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
+
+/** Ready endpoints of a Service (EndpointSlices), as "ip" strings. */
+export async function readyEndpoints(service: string): Promise<string[]> {
+  const slices = await adminConfig()
+    .makeApiClient(DiscoveryV1Api)
+    .listNamespacedEndpointSlice({
+      namespace: SEED,
+      labelSelector: `kubernetes.io/service-name=${service}`,
+    });
+  return slices.items.flatMap((s) =>
+    (s.endpoints ?? []).filter((e) => e.conditions?.ready).flatMap((e) => e.addresses),
+  );
+}
+
+/** Resident memory of a process of the real node (its pid file in the cluster's run dir), in MB. */
+export function nodeComponentRss(component: string): number | undefined {
+  const dir = process.env.SHIFTOPS_NODE_DIR;
+  if (!dir) return undefined;
+  try {
+    const pid = readFileSync(`${dir}/pids/${component}.pid`, 'utf8').trim();
+    return rssOfPid(pid);
+  } catch {
+    return undefined;
+  }
+}
+
+export function rssOfPid(pid: string | number): number | undefined {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Sets fields of an HPA in the seed namespace for a test (JSON patch "add" of each path) and
+ * returns a function that puts the old values back.
+ */
+export async function patchHpa(
+  name: string,
+  values: Record<string, unknown>,
+): Promise<() => Promise<void>> {
+  const h = await autoscaling().readNamespacedHorizontalPodAutoscaler({ name, namespace: SEED });
+  const spec = h.spec as unknown as Record<string, unknown>;
+  const old = Object.fromEntries(Object.keys(values).map((k) => [k, spec[k]]));
+  const patch = (v: Record<string, unknown>) =>
+    kubectlOk([
+      '-n',
+      SEED,
+      'patch',
+      'hpa',
+      name,
+      '--type=json',
+      '-p',
+      JSON.stringify(
+        Object.entries(v).map(([k, value]) =>
+          value === undefined
+            ? { op: 'remove', path: `/spec/${k}` }
+            : { op: 'add', path: `/spec/${k}`, value },
+        ),
+      ),
+    ]);
+  await patch(values);
+  return async () => {
+    await patch(old);
+  };
+}
