@@ -8,7 +8,8 @@
 # Env: SHIFTOPS_CACHE, SHIFTOPS_CLUSTER_NAME (shiftops), SHIFTOPS_PROMETHEUS_PORT (19090),
 #      SHIFTOPS_ADAPTER_PORT (16443), SHIFTOPS_SKIP_BUILD=1 (do not run build.sh first),
 #      SHIFTOPS_REAL_NODE=0 (no real node: kwok nodes only), SHIFTOPS_SKIP_IMAGES=1 (do not run
-#      cluster/images/build.sh), SHIFTOPS_PROXY_MODE (nftables).
+#      cluster/images/build.sh; SHIFTOPS_IMAGES_SCRIPT names another one), SHIFTOPS_PROXY_MODE
+#      (nftables).
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 HERE="${CLUSTER_HERE}"

@@ -87,8 +87,9 @@ nlog "containerd $(containerd --version | awk '{print $3}') up in $((SECONDS - t
 
 # --- images -------------------------------------------------------------------------------------
 t=$SECONDS
-if [[ "${SHIFTOPS_SKIP_IMAGES:-}" != 1 && -f "${REPO}/cluster/images/build.sh" ]]; then
-  bash "${REPO}/cluster/images/build.sh" --import "${CONTAINERD_SOCK}" >&2
+images="${SHIFTOPS_IMAGES_SCRIPT:-${REPO}/cluster/images/build.sh}"
+if [[ "${SHIFTOPS_SKIP_IMAGES:-}" != 1 && -f "${images}" ]]; then
+  bash "${images}" --import "${CONTAINERD_SOCK}" >&2
 fi
 nodectr images ls -q | grep -qx "${PAUSE_IMAGE}" || { nlog "no ${PAUSE_IMAGE} in containerd: cluster/images/build.sh builds it"; exit 1; }
 nlog "images: $(nodectr images ls -q | grep -c '^docker.io/shiftops/') shiftops images in containerd ($((SECONDS - t))s)"
