@@ -43,10 +43,13 @@ if [[ "${SHIFTOPS_APPLY:-1}" == 1 ]]; then
 fi
 
 # The seed's environment on the real node: namespace 7shifts, users and shifts 1.0.0, PostgreSQL.
-if [[ "${SHIFTOPS_APPLY:-1}" == 1 && "${REAL_NODE}" != 0 ]]; then
+if [[ "${SHIFTOPS_APPLY:-1}" == 1 && -f "${NODE_DIR}/pids/kubelet.pid" ]]; then
   t=$SECONDS
   bash "${HERE}/seed/apply.sh" || { clog "applying the seed failed; the cluster is still running (npm run cluster:down)"; exit 1; }
   clog "applied: cluster/seed (namespace 7shifts on node ${NODE_NAME}), all rolled out in $((SECONDS - t))s"
+  # The seed's namespace is the admin context's default, so `npx shiftops deploy users 1.1.0`
+  # and `kubectl get pods` act on it.
+  kc config set-context --current --namespace=7shifts >/dev/null
 fi
 
 # A developer's own identity: client certificate signed by the cluster CA, group from O=.
@@ -68,7 +71,7 @@ KUBECONFIG="${dev}/kubeconfig.yaml" kubectl config use-context dev-alice >/dev/n
 cat <<EOF
 ${exports}
 # try: kubectl get pods -n 7shifts -o wide            # real pods on ${NODE_NAME} (unless SHIFTOPS_REAL_NODE=0)
-#      npx shiftops -n 7shifts deploy users 1.1.0       # then 1.2.0 (never ready) or 1.2.0-crash: rolled back
+#      npx shiftops deploy users 1.1.0                  # then 1.2.0 (never ready) or 1.2.0-crash: rolled back
 #      kubectl get deploy,hpa -n shiftops-staging
 #      npx tsc -b && node cli/dist/main.js -n shiftops-staging status
 #      node cli/dist/main.js -n shiftops-staging deploy users 1.2.0-crash    # a broken release (kwok)

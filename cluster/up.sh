@@ -63,6 +63,9 @@ cat >> "${RUN_DIR}/kwokctl.yaml" <<EOF
         value: ${CLUSTER_DIR}/pki/admin.crt
       - key: kubelet-client-key
         value: ${CLUSTER_DIR}/pki/admin.key
+      # The real node by its address (its name is in no resolver); kwok's nodes by Hostname.
+      - key: kubelet-preferred-address-types
+        value: InternalIP,Hostname
 EOF
 
 create_args=(
@@ -135,6 +138,10 @@ for i in $(seq 1 60); do
 done
 clog "metrics APIs available in $((SECONDS - t))s"
 
+if [[ "${REAL_NODE}" != 0 && -z "${SHIFTOPS_REAL_NODE:-}" && ! -f "${HERE}/images/build.sh" && -z "${SHIFTOPS_IMAGES_SCRIPT:-}" ]]; then
+  clog "no real node: cluster/images/build.sh (its images) is not in this checkout; set SHIFTOPS_REAL_NODE=1 to insist"
+  REAL_NODE=0
+fi
 if [[ "${REAL_NODE}" != 0 ]]; then
   bash "${HERE}/node/up.sh" 3>&- 4>&-
 fi

@@ -91,8 +91,9 @@ images="${SHIFTOPS_IMAGES_SCRIPT:-${REPO}/cluster/images/build.sh}"
 if [[ "${SHIFTOPS_SKIP_IMAGES:-}" != 1 && -f "${images}" ]]; then
   bash "${images}" --import "${CONTAINERD_SOCK}" >&2
 fi
-nodectr images ls -q | grep -qx "${PAUSE_IMAGE}" || { nlog "no ${PAUSE_IMAGE} in containerd: cluster/images/build.sh builds it"; exit 1; }
-nlog "images: $(nodectr images ls -q | grep -c '^docker.io/shiftops/') shiftops images in containerd ($((SECONDS - t))s)"
+have="$(nodectr images ls -q)"
+grep -qx "${PAUSE_IMAGE}" <<<"${have}" || { nlog "no ${PAUSE_IMAGE} in containerd: cluster/images/build.sh builds it"; exit 1; }
+nlog "images: $(grep -c '^docker.io/shiftops/' <<<"${have}") shiftops images in containerd ($((SECONDS - t))s)"
 
 # --- identities: client certificates signed by the cluster CA -----------------------------------
 server="$(kc config view --minify -o jsonpath='{.clusters[0].cluster.server}')"
@@ -111,6 +112,18 @@ kubeconfig_for "${NODE_DIR}/kubelet.kubeconfig" "system:node:${NODE_NAME}" syste
 kubeconfig_for "${NODE_DIR}/kube-proxy.kubeconfig" system:kube-proxy
 kubeconfig_for "${NODE_DIR}/coredns.kubeconfig" shiftops:coredns
 kc apply -f "${HERE}/coredns-rbac.yaml" >/dev/null
+
+# --- cgroups: the kubelet's root in every hierarchy (it must exist; down.sh removes it) ---------
+for h in /sys/fs/cgroup/*/; do
+  h="${h%/}"
+  case "$(stat -fc %T "${h}")" in cgroupfs | cgroup2fs) mkdir -p "${h}/${CGROUP_ROOT}" ;; esac
+done
+# A new cpuset cgroup starts with no CPUs and no memory nodes: give it the parent's.
+if [[ -d /sys/fs/cgroup/cpuset/${CGROUP_ROOT} ]]; then
+  for f in cpuset.cpus cpuset.mems; do
+    cat "/sys/fs/cgroup/cpuset/${f}" >"/sys/fs/cgroup/cpuset/${CGROUP_ROOT}/${f}"
+  done
+fi
 
 # --- CoreDNS, kubelet, kube-proxy ---------------------------------------------------------------
 t=$SECONDS
