@@ -3,9 +3,9 @@
 //     port-forward, deleting a pod and reading Secrets are Forbidden. The admin can exec.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { explain, kubectl, log, shiftops } from '../lib/cluster.js';
+import { explain, getDeployment, imageOf, kubectl, log, shiftops } from '../lib/cluster.js';
 import { developerKubeconfig } from '../lib/developer.js';
-import { SEED, ensureSeed, isReady, podsOf, realNodeOrSkip } from '../lib/realnode.js';
+import { IMAGE, SEED, ensureSeed, isReady, podsOf, realNodeOrSkip } from '../lib/realnode.js';
 
 describe('14. access on real pods', realNodeOrSkip(), () => {
   let dev = '';
@@ -20,10 +20,15 @@ describe('14. access on real pods', realNodeOrSkip(), () => {
   });
 
   it('the developer deploys and rolls back real pods, and reads their logs', async () => {
-    const d = await shiftops(['deploy', 'users', '1.1.0'], { kubeconfig: dev, namespace: SEED });
+    // From the live good release to the other one and back (rollback = the previous revision).
+    const live = imageOf(await getDeployment(SEED, 'users'))!;
+    const other = live === IMAGE('users', '1.1.0') ? '1.0.0' : '1.1.0';
+    const d = await shiftops(['deploy', 'users', other], { kubeconfig: dev, namespace: SEED });
     assert.equal(d.code, 0, explain(d, 'shiftops deploy as dev-alice'));
+    assert.equal(imageOf(await getDeployment(SEED, 'users')), IMAGE('users', other));
     const r = await shiftops(['rollback', 'users'], { kubeconfig: dev, namespace: SEED });
     assert.equal(r.code, 0, explain(r, 'shiftops rollback as dev-alice'));
+    assert.equal(imageOf(await getDeployment(SEED, 'users')), live);
     const logs = await asDev(['logs', 'deploy/users', '--tail=5']);
     assert.equal(logs.code, 0, explain(logs));
     // The service's own JSON log lines, read from the real container through the kubelet.
