@@ -62,7 +62,9 @@ export async function diagnose(kube: Kube, pod: V1Pod, container?: string): Prom
     ...(pod.status?.initContainerStatuses ?? []),
     ...(pod.status?.containerStatuses ?? []),
   ].find((c) => c.name === target);
-  const previous = (status?.restartCount ?? 0) > 0 && status?.state?.running === undefined;
+  // A container that restarted: the instance that failed is the previous one, even when the next
+  // one is already running (a crash at start is seen while the new instance has logged nothing).
+  const previous = (status?.restartCount ?? 0) > 0 && status?.lastState?.terminated !== undefined;
   let logs: Diagnosis['logs'];
   try {
     const text = await kube.core.readNamespacedPodLog({
