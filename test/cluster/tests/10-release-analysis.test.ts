@@ -151,6 +151,7 @@ describe('release analysis on kwok pods', clusterOrSkip(), () => {
   after(async () => {
     emulator.stop();
     log(`release analysis (${ns}):\n${table(rows)}`);
+    log(`good releases: ${good.runs}, false rollbacks: ${good.falseRollbacks}`);
     await core()
       .deleteNamespace({ name: ns })
       .catch(() => undefined);
@@ -190,28 +191,29 @@ describe('release analysis on kwok pods', clusterOrSkip(), () => {
     });
   }
 
-  it(`passes ${GOOD_RUNS} good releases under the same noise: no false rollback`, async () => {
-    let falseRollbacks = 0;
-    for (let i = 1; i <= GOOD_RUNS; i++) {
-      const tag = `2.0.${i}`;
+  // One test per release (each well inside the runner's per-test timeout); the summary of all of
+  // them is printed after the file.
+  const good = { runs: 0, falseRollbacks: 0 };
+  for (let i = 1; i <= GOOD_RUNS; i++) {
+    const tag = `2.0.${i}`;
+    it(`passes good release ${i}/${GOOD_RUNS} (${tag}) under the same noise`, async () => {
       const r = await deploy(
         tag,
         '--json',
         '--prometheus-url',
         PROMETHEUS,
         '--analysis-window',
-        '30s',
+        '40s',
       );
       const result = parseJson<DeployResult>(r);
       record(tag, r.code, result);
-      if (r.code !== 0) falseRollbacks++;
+      good.runs++;
+      if (r.code !== 0) good.falseRollbacks++;
       assert.equal(result.analysis?.result, 'pass', explain(r));
       assert.equal(r.code, 0, explain(r));
       assert.equal(emulator.podsOf(`${IMAGE_REPO}:${tag}`), REPLICAS);
-    }
-    log(`good releases: ${GOOD_RUNS}, false rollbacks: ${falseRollbacks}`);
-    assert.equal(falseRollbacks, 0);
-  });
+    });
+  }
 
   it('stays correct when the Deployment scales during the hold (per-pod comparison)', async () => {
     const tag = '3.0.0';
