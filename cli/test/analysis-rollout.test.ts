@@ -155,15 +155,15 @@ describe('rolling back a held Deployment', () => {
 });
 
 describe('PromQL and grouping by ReplicaSet', () => {
-  it('asks for per-pod counts of one Deployment over the window, without probes', () => {
+  it('asks for per-pod counts of one Deployment over the window and one scrape, without probes', () => {
     const q = analysisQueries('7shifts', 'users', 45);
     assert.equal(
       q.errors,
-      'sum by (pod) (increase(http_request_duration_seconds_count{namespace="7shifts", pod=~"users-[a-z0-9]+-[a-z0-9]+", route!~"/livez|/readyz|/metrics", status_code=~"5.."}[45s]))',
+      'sum by (pod) (increase(http_request_duration_seconds_count{namespace="7shifts", pod=~"users-[a-z0-9]+-[a-z0-9]+", route!~"/livez|/readyz|/metrics", status_code=~"5.."}[60s]))',
     );
     assert.match(
       q.buckets,
-      /^sum by \(pod, le\) \(increase\(http_request_duration_seconds_bucket\{.*\}\[45s\]\)\)$/,
+      /^sum by \(pod, le\) \(increase\(http_request_duration_seconds_bucket\{.*\}\[60s\]\)\)$/,
     );
     assert.equal(promString('a"b\\c'), '"a\\"b\\\\c"');
   });

@@ -33,7 +33,14 @@ export interface AnalysisQueries {
   buckets: string;
 }
 
-/** The three queries for the last `windowSeconds`, for the pods of Deployment `deployment`. */
+/**
+ * Added to the range: increase() needs two samples of a series inside it, and at a 15 s scrape
+ * interval a 30 s range can hold only one, dropping that pod from the check. Before the window a
+ * new pod was not Ready, so it had no traffic to add; the old pods add 15 s of the same traffic.
+ */
+export const RANGE_LOOKBACK_SECONDS = 15;
+
+/** The three queries for the last `windowSeconds` (+ lookback), for the pods of `deployment`. */
 export function analysisQueries(
   namespace: string,
   deployment: string,
@@ -41,7 +48,7 @@ export function analysisQueries(
 ): AnalysisQueries {
   // Pods of a Deployment are named <deployment>-<pod-template-hash>-<suffix>.
   const sel = `namespace=${promString(namespace)}, pod=~${promString(`${regexQuote(deployment)}-[a-z0-9]+-[a-z0-9]+`)}, ${NOT_PROBES}`;
-  const range = `[${Math.max(1, Math.round(windowSeconds))}s]`;
+  const range = `[${Math.max(1, Math.round(windowSeconds)) + RANGE_LOOKBACK_SECONDS}s]`;
   return {
     requests: `sum by (pod) (increase(http_request_duration_seconds_count{${sel}}${range}))`,
     errors: `sum by (pod) (increase(http_request_duration_seconds_count{${sel}, status_code=~"5.."}${range}))`,
