@@ -18,6 +18,7 @@ import { findNewReplicaSet } from '../rollout/rollback-target.js';
 import type { Kube } from '../kube/client.js';
 import { PrometheusError, queryVector, type PrometheusTarget } from '../kube/prometheus.js';
 import type { Output } from '../output.js';
+import { listOwnedReplicaSets } from './common.js';
 
 export type AnalysisOutcome =
   | { kind: 'decided'; check: Exclude<CheckVerdict, { verdict: 'continue' }>; afterSeconds: number }
@@ -64,10 +65,17 @@ export async function runAnalysis(
   },
 ): Promise<AnalysisOutcome> {
   const name = o.deployment.metadata?.name ?? '';
-  const newRs = findNewReplicaSet(o.deployment, o.replicaSets)?.metadata?.name ?? '';
-  const oldRss = o.replicaSets
-    .map((rs) => rs.metadata?.name ?? '')
-    .filter((n) => n !== '' && n !== newRs);
+  // Which pod is new and which are old, from a fresh list at each check: a watch cache can still
+  // be filling when the first pod turns Ready, and an old revision missing from it would leave
+  // its pods out of the comparison.
+  const groups = async () => {
+    const replicaSets = await listOwnedReplicaSets(kube, o.deployment).catch(() => o.replicaSets);
+    const newRs = findNewReplicaSet(o.deployment, replicaSets)?.metadata?.name ?? '';
+    const oldRss = replicaSets
+      .map((rs) => rs.metadata?.name ?? '')
+      .filter((n) => n !== '' && n !== newRs);
+    return { newRs, oldRss };
+  };
   const times = checkTimes(o.options.windowSeconds);
   const alpha = alphaPerTest(times.length);
   let lastError = '';
@@ -101,6 +109,7 @@ export async function runAnalysis(
         };
       continue;
     }
+    const { newRs, oldRss } = await groups();
     const counts = groupCounts(vectors, newRs, oldRss);
     let check = decideCheck({ ...counts, thresholds: o.options.thresholds, alpha, final });
     if (check.verdict === 'inconclusive' && counts.old.pods === 0) {
