@@ -13,6 +13,12 @@ export { migrate } from './db/migrate.js';
 export { openPGlite } from './db/pglite.js';
 export { openPostgres } from './db/postgres.js';
 export { IdCursor, TimeIdCursor, idCursor, timeIdCursor } from './http/cursor.js';
+export {
+  IDEMPOTENCY_TTL_SECONDS,
+  IdempotencyKeyHeaders,
+  IdempotencyStore,
+  type StoredResponse,
+} from './http/idempotency.js';
 export { etagOf, expectedVersions, notModified } from './http/etag.js';
 export {
   HttpProblem,

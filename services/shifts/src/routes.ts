@@ -4,6 +4,8 @@ import {
   ETagHeader,
   etagOf,
   expectedVersions,
+  IdempotencyKeyHeaders,
+  IdempotencyStore,
   IfMatchHeaders,
   IfNoneMatchHeaders,
   json,
@@ -40,6 +42,7 @@ const onCreated = {
 
 export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
   const shifts = new ShiftRepository(db);
+  const idempotency = new IdempotencyStore(db, 'shifts');
   const tags = ['shifts'];
 
   app.get(
@@ -102,6 +105,7 @@ export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
         tags,
         operationId: 'createShift',
         summary: 'Create a shift; 409 when it overlaps another shift of the same user',
+        headers: IdempotencyKeyHeaders,
         body: ShiftCreate,
         response: {
           201: json(Shift, 'Created', { ...ETagHeader, ...LocationHeader }),
@@ -111,9 +115,18 @@ export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
       config: { links: { 201: onCreated } },
     },
     async (request, reply) => {
-      const { value, version } = await shifts.create(request.body);
-      reply.header('etag', etagOf(version)).header('location', `/v1/shifts/${value.id}`);
-      return reply.status(201).send(value);
+      const result = await idempotency.run(
+        request.headers['idempotency-key'],
+        { method: 'POST', path: '/v1/shifts', body: request.body },
+        async () => {
+          const { value, version } = await shifts.create(request.body);
+          const headers = { etag: etagOf(version), location: `/v1/shifts/${value.id}` };
+          return { status: 201, headers, body: value };
+        },
+      );
+      if (result.replayed) reply.header('idempotent-replayed', 'true');
+      // Only successful creates are stored, so a replay is a 201 too.
+      return reply.status(201).headers(result.headers).send(result.body);
     },
   );
 

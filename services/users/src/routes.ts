@@ -5,6 +5,8 @@ import {
   etagOf,
   expectedVersions,
   idCursor,
+  IdempotencyKeyHeaders,
+  IdempotencyStore,
   IfMatchHeaders,
   IfNoneMatchHeaders,
   json,
@@ -32,6 +34,7 @@ const onCreated = {
 
 export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (app, { db }) => {
   const users = new UserRepository(db);
+  const idempotency = new IdempotencyStore(db, 'users');
   const tags = ['users'];
 
   app.get(
@@ -88,6 +91,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
         tags,
         operationId: 'createUser',
         summary: 'Create a user',
+        headers: IdempotencyKeyHeaders,
         body: UserCreate,
         response: {
           201: json(User, 'Created', { ...ETagHeader, ...LocationHeader }),
@@ -97,9 +101,18 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
       config: { links: { 201: onCreated } },
     },
     async (request, reply) => {
-      const { value, version } = await users.create(request.body);
-      reply.header('etag', etagOf(version)).header('location', `/v1/users/${value.id}`);
-      return reply.status(201).send(value);
+      const result = await idempotency.run(
+        request.headers['idempotency-key'],
+        { method: 'POST', path: '/v1/users', body: request.body },
+        async () => {
+          const { value, version } = await users.create(request.body);
+          const headers = { etag: etagOf(version), location: `/v1/users/${value.id}` };
+          return { status: 201, headers, body: value };
+        },
+      );
+      if (result.replayed) reply.header('idempotent-replayed', 'true');
+      // Only successful creates are stored, so a replay is a 201 too.
+      return reply.status(201).headers(result.headers).send(result.body);
     },
   );
 

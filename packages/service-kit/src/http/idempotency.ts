@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import Type from 'typebox';
+import type { Database } from '../db/database.js';
+import { HttpProblem } from './problems.js';
+
+/** How long a key is remembered (Stripe's convention): a retry after that is a new request. */
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+
+export const IdempotencyKeyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\u0021-\\u007e]+$',
+      description:
+        'Any unique string (a UUID) to make a create safe to retry: the same key with the same body within 24 hours answers the first response again (with `Idempotent-Replayed: true`) instead of creating twice; the same key with another body is a 422; while the first request runs, a 409',
+    }),
+  ),
+});
+
+export interface StoredResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+/** JSON with object keys sorted, so the same body in another key order is the same request. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/**
+ * Idempotency keys, kept in the service's own database so every replica sees the same keys. A
+ * request first claims its key with one INSERT (or takes over an expired one); only the claimant
+ * runs the create, so concurrent retries on any replicas create once. A create that fails gives
+ * the key back, so a corrected retry can run; a success is stored and replayed.
+ */
+export class IdempotencyStore {
+  private readonly table: string;
+  private claims = 0;
+
+  constructor(
+    private readonly db: Database,
+    schema: string,
+    private readonly ttlSeconds = IDEMPOTENCY_TTL_SECONDS,
+  ) {
+    if (!/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
+    this.table = `${schema}.idempotency_keys`;
+  }
+
+  async run(
+    key: string | undefined,
+    request: { method: string; path: string; body: unknown },
+    create: () => Promise<StoredResponse>,
+  ): Promise<StoredResponse & { replayed: boolean }> {
+    if (key === undefined) return { ...(await create()), replayed: false };
+    const fingerprint = createHash('sha256')
+      .update(`${request.method} ${request.path}\n${canonical(request.body)}`)
+      .digest('hex');
+    const claimed = await this.db.query(
+      `INSERT INTO ${this.table} (key, request_hash) VALUES ($1, $2)
+       ON CONFLICT (key) DO UPDATE
+         SET request_hash = EXCLUDED.request_hash, status = NULL, response = NULL, created_at = now()
+         WHERE ${this.table}.created_at < now() - $3::integer * interval '1 second'
+       RETURNING key`,
+      [key, fingerprint, this.ttlSeconds],
+    );
+    if (claimed.rowCount === 0)
+      return { ...(await this.previous(key, fingerprint)), replayed: true };
+    if (++this.claims % 64 === 0) await this.forgetExpired();
+    let response: StoredResponse;
+    try {
+      response = await create();
+    } catch (err) {
+      await this.db.query(`DELETE FROM ${this.table} WHERE key = $1`, [key]);
+      throw err;
+    }
+    await this.db.query(`UPDATE ${this.table} SET status = $2, response = $3 WHERE key = $1`, [
+      key,
+      response.status,
+      JSON.stringify({ headers: response.headers, body: response.body }),
+    ]);
+    return { ...response, replayed: false };
+  }
+
+  private async previous(key: string, fingerprint: string): Promise<StoredResponse> {
+    const { rows } = await this.db.query<{
+      request_hash: string;
+      status: number | null;
+      response: { headers: Record<string, string>; body: unknown } | null;
+    }>(`SELECT request_hash, status, response FROM ${this.table} WHERE key = $1`, [key]);
+    const row = rows[0];
+    if (!row) {
+      // Given back by a failed first attempt a moment ago: this retry may run it again.
+      throw new HttpProblem(
+        'conflict',
+        'this Idempotency-Key was just released; retry',
+        {},
+        { 'retry-after': '1' },
+      );
+    }
+    if (row.request_hash !== fingerprint) {
+      throw new HttpProblem(
+        'unprocessable-content',
+        'this Idempotency-Key was used with another request body; use a new key for a new request',
+        { errors: [{ field: 'idempotency-key', message: 'was used with another request body' }] },
+      );
+    }
+    if (row.status === null || !row.response) {
+      throw new HttpProblem(
+        'conflict',
+        'a request with this Idempotency-Key is still in progress; retry shortly',
+        {},
+        { 'retry-after': '1' },
+      );
+    }
+    return { status: row.status, headers: row.response.headers, body: row.response.body };
+  }
+
+  private async forgetExpired() {
+    await this.db.query(
+      `DELETE FROM ${this.table} WHERE created_at < now() - $1::integer * interval '1 second'`,
+      [this.ttlSeconds],
+    );
+  }
+}
