@@ -95,7 +95,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
         body: UserCreate,
         response: {
           201: json(User, 'Created', { ...ETagHeader, ...LocationHeader }),
-          ...problems(400, 409, 413, 415, 503),
+          ...problems(400, 409, 413, 415, 422, 503),
         },
       },
       config: { links: { 201: onCreated } },
