@@ -90,10 +90,10 @@ describe(
     });
 
     /** The backends of the two lanes: concurrent small statements alternate between them. */
-    async function lanePids(): Promise<number[]> {
+    async function lanePids(on: Database = db): Promise<number[]> {
       const rows = await Promise.all(
         Array.from({ length: 10 }, () =>
-          db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'),
+          on.query<{ pid: number }>('SELECT pg_backend_pid() AS pid'),
         ),
       );
       const pids = [...new Set(rows.map((r) => r.rows[0]!.pid))];
@@ -116,24 +116,40 @@ describe(
     });
 
     test('a killed connection fails exactly its in-flight queries (as unavailable); the rest succeed and the next query reconnects', async () => {
-      const [killed, survivor] = await lanePids();
-      const admin = openPostgres({
+      // Its own connections with a long statement timeout: the queries wait on an advisory lock,
+      // so the kill lands while all six are in flight however busy the machine is.
+      const blocked = openPostgres({
         url: database.url,
-        poolMax: 1,
-        statementTimeoutMs: 5000,
-        applicationName: 'admin',
+        poolMax: 10,
+        statementTimeoutMs: 10_000,
+        applicationName: 'pipeline-kill',
         logger: silentLogger,
       });
+      const admin = new pg.Client({ connectionString: database.url });
+      await admin.connect();
       try {
-        // Six at once alternate between the two idle lanes: three queued on each, one after the
-        // other, so all three of the killed lane are in flight when its backend goes.
+        const [killed, survivor] = await lanePids(blocked);
+        await admin.query('SELECT pg_advisory_lock(4242)');
+        // Six at once alternate between the two idle lanes: three pipelined on each, the first
+        // of each waiting for the lock, the other two queued behind it on the same connection.
         const inFlight = Promise.allSettled(
           Array.from({ length: 6 }, () =>
-            db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid, pg_sleep(0.08)'),
+            blocked.query<{ pid: number }>(
+              'SELECT pg_backend_pid() AS pid, pg_advisory_xact_lock_shared(4242) AS locked',
+            ),
           ),
         );
-        await new Promise((r) => setTimeout(r, 30));
+        for (let waiting = 0, polls = 0; waiting < 2; polls++) {
+          assert.ok(polls < 1000, `both lanes wait on the lock within 10 s (${waiting} do)`);
+          await new Promise((r) => setTimeout(r, 10));
+          const { rows } = await admin.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1) AND wait_event_type = 'Lock'",
+            [[killed, survivor]],
+          );
+          waiting = rows[0]!.n;
+        }
         await admin.query('SELECT pg_terminate_backend($1)', [killed]);
+        await admin.query('SELECT pg_advisory_unlock(4242)');
         const settled = await inFlight;
         const failed = settled.filter((r) => r.status === 'rejected');
         const answered = settled.filter((r) => r.status === 'fulfilled');
@@ -141,12 +157,13 @@ describe(
         for (const r of failed) assert.ok(isDatabaseUnavailable(r.reason), String(r.reason));
         assert.equal(answered.length, 3, 'the three on the other connection were answered');
         for (const r of answered) assert.equal(r.value.rows[0]!.pid, survivor);
-        const after = await lanePids();
+        const after = await lanePids(blocked);
         assert.ok(!after.includes(killed!), 'the killed lane answered on a new connection');
         assert.ok(after.includes(survivor!), 'the other lane kept its connection');
-        assert.ok(db.stats().total <= 10, 'the connection budget holds');
+        assert.ok(blocked.stats().total <= 10, 'the connection budget holds');
       } finally {
-        await admin.close();
+        await admin.end();
+        await blocked.close();
       }
     });
   },
