@@ -4,11 +4,14 @@ import { once } from 'node:events';
 /**
  * What a Kubernetes Service plus its endpoints controller do for the rolling-restart test, in
  * 60 lines: poll each backend's /readyz, send each request round-robin to a ready backend, and
- * drop a backend as soon as its readiness fails. Like kube-proxy it never retries a request.
+ * drop a backend after two failed checks in a row (the manifests' readinessProbe: timeoutSeconds 2,
+ * failureThreshold 2; one slow answer on a busy machine is not a failure). Like kube-proxy it
+ * never retries a request.
  * Upstream connections are not kept alive, as with kube-proxy's per-connection balancing.
  */
 export class ReadinessProxy {
   private readonly ready = new Set<string>();
+  private readonly failures = new Map<string, number>();
   private next = 0;
   private timer?: NodeJS.Timeout;
   private server?: Server;
@@ -46,14 +49,25 @@ export class ReadinessProxy {
     await Promise.all(
       this.backends.map(async (b) => {
         try {
-          const res = await fetch(`${b}/readyz`, { signal: AbortSignal.timeout(500) });
-          if (res.ok) this.ready.add(b);
-          else this.ready.delete(b);
+          const res = await fetch(`${b}/readyz`, { signal: AbortSignal.timeout(2000) });
+          if (res.ok) return this.passed(b);
         } catch {
-          this.ready.delete(b);
+          // refused or timed out: a failed check like a 503
         }
+        this.failed(b);
       }),
     );
+  }
+
+  private passed(backend: string) {
+    this.failures.set(backend, 0);
+    this.ready.add(backend);
+  }
+
+  private failed(backend: string) {
+    const failures = (this.failures.get(backend) ?? 0) + 1;
+    this.failures.set(backend, failures);
+    if (failures >= 2) this.ready.delete(backend);
   }
 
   isReady(backend: string): boolean {

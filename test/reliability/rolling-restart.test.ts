@@ -32,7 +32,7 @@ describe('rolling restart under load', { skip: url ? false : 'no PostgreSQL serv
   });
 
   test('restarting both instances one after the other with SIGTERM fails no request', async () => {
-    // The drain delay must outlast the time the balancer needs to notice (here 100 ms polls;
+    // The drain delay must outlast the time the balancer needs to notice (here two 100 ms polls;
     // in Kubernetes the endpoint propagation the manifests' preStop/drain covers).
     const env = { DATABASE_URL: database.url, DRAIN_DELAY_MS: '1000', LOG_LEVEL: 'warn' };
     const instances: RunningService[] = [
