@@ -3,6 +3,7 @@
 import pg from 'pg';
 import pino from 'pino';
 import { openPostgres } from '../../packages/service-kit/src/db/postgres.js';
+import { idCursor, timeIdCursor } from '../../packages/service-kit/src/http/cursor.js';
 
 export interface BaselineOptions {
   databaseUrl: string;
@@ -94,22 +95,21 @@ export function toShift(r: Row) {
   };
 }
 
-export const encodeCursor = (key: string[]) =>
-  Buffer.from(JSON.stringify(key)).toString('base64url');
-export const decodeCursor = (cursor: string) =>
-  JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as string[];
+/** The id after which a users page starts, from the services' own cursor codec. */
+export const userCursorId = (cursor: string) => idCursor.decode(cursor);
 
 /** One page as the services send it: `limit` rows and the cursor of the last one if more follow. */
 export function page<T extends { id: unknown }>(
   rows: Row[],
   limit: number,
   map: (r: Row) => T,
-  key: (item: T) => string[],
+  cursor: (item: T) => string,
 ) {
   const items = rows.slice(0, limit).map(map);
   const last = items.at(-1);
-  return { items, nextCursor: rows.length > limit && last ? encodeCursor(key(last)) : null };
+  return { items, nextCursor: rows.length > limit && last ? cursor(last) : null };
 }
 
-export const userKey = (u: { id: unknown }) => [u.id as string];
-export const shiftKey = (s: { id: unknown; startsAt: string }) => [s.startsAt, s.id as string];
+export const userCursor = (u: { id: unknown }) => idCursor.encode(u.id as string);
+export const shiftCursor = (s: { id: unknown; startsAt: string }) =>
+  timeIdCursor.encode(s.startsAt, s.id as string);

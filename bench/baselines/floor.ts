@@ -5,13 +5,13 @@ import { pathToFileURL } from 'node:url';
 import * as sql from '../sql.js';
 import {
   baselineOptions,
-  decodeCursor,
+  userCursorId,
   openDb,
   page,
-  shiftKey,
+  shiftCursor,
   toShift,
   toUser,
-  userKey,
+  userCursor,
   type BaselineOptions,
 } from './common.js';
 
@@ -56,11 +56,11 @@ export async function startFloor(o: BaselineOptions): Promise<Server> {
       const cursor = q.get('cursor');
       const offset = q.get('offset');
       const { rows } = cursor
-        ? await db.query(sql.listUsersAfter, [decodeCursor(cursor)[0], limit + 1])
+        ? await db.query(sql.listUsersAfter, [userCursorId(cursor), limit + 1])
         : offset
           ? await db.query(sql.listUsersOffset, [limit + 1, Number(offset)])
           : await db.query(sql.listUsersFirstPage, [limit + 1]);
-      return send(res, 200, page(rows, limit, toUser, userKey));
+      return send(res, 200, page(rows, limit, toUser, userCursor));
     }
     if (req.method === 'GET' && path === '/v1/shifts') {
       const { rows } = await db.query(sql.listShiftsOfLocation, [
@@ -69,7 +69,7 @@ export async function startFloor(o: BaselineOptions): Promise<Server> {
         q.get('to'),
         limit + 1,
       ]);
-      return send(res, 200, page(rows, limit, toShift, shiftKey));
+      return send(res, 200, page(rows, limit, toShift, shiftCursor));
     }
     if (req.method === 'POST' && path === '/v1/shifts') {
       const b = await readJson(req);

@@ -6,13 +6,13 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import * as sql from '../sql.js';
 import {
   baselineOptions,
-  decodeCursor,
+  userCursorId,
   openDb,
   page,
-  shiftKey,
+  shiftCursor,
   toShift,
   toUser,
-  userKey,
+  userCursor,
   type BaselineOptions,
 } from './common.js';
 
@@ -35,9 +35,9 @@ export async function startTypical(o: BaselineOptions): Promise<Server> {
     const limit = Number(req.query.limit ?? 50);
     const cursor = req.query.cursor as string | undefined;
     const { rows } = cursor
-      ? await db.query(sql.listUsersAfter, [decodeCursor(cursor)[0], limit + 1])
+      ? await db.query(sql.listUsersAfter, [userCursorId(cursor), limit + 1])
       : await db.query(sql.listUsersFirstPage, [limit + 1]);
-    res.json(page(rows, limit, toUser, userKey));
+    res.json(page(rows, limit, toUser, userCursor));
   });
 
   app.get('/v1/shifts', async (req, res) => {
@@ -48,7 +48,7 @@ export async function startTypical(o: BaselineOptions): Promise<Server> {
       req.query.to,
       limit + 1,
     ]);
-    res.json(page(rows, limit, toShift, shiftKey));
+    res.json(page(rows, limit, toShift, shiftCursor));
   });
 
   app.post('/v1/shifts', async (req, res) => {
