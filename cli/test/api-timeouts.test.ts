@@ -4,7 +4,7 @@
 // hanging.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -17,6 +17,7 @@ import type { ConnectionEvent } from '../src/kube/watch.js';
 import { promote } from '../src/commands/promote.js';
 import { Output } from '../src/output.js';
 import { parseCommandLine } from '../src/args.js';
+import { kubeconfigFor as localKubeconfig } from './local-api.js';
 
 const cliDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const scratch = mkdtempSync(join(tmpdir(), 'shiftops-timeouts-'));
@@ -45,29 +46,7 @@ function silentServer(): Promise<{ port: number; accepted: () => number; close: 
   );
 }
 
-export function kubeconfigFor(server: string, name = 'kc'): string {
-  const path = join(scratch, `${name}.yaml`);
-  writeFileSync(
-    path,
-    `apiVersion: v1
-kind: Config
-clusters:
-- name: c
-  cluster:
-    server: ${server}
-    insecure-skip-tls-verify: true
-users:
-- name: u
-  user:
-    token: t
-contexts:
-- name: silent
-  context: {cluster: c, user: u, namespace: ns}
-current-context: silent
-`,
-  );
-  return path;
-}
+const kubeconfigFor = (server: string, name = 'kc') => localKubeconfig(scratch, server, name);
 
 let silent: Awaited<ReturnType<typeof silentServer>>;
 before(async () => {
@@ -102,7 +81,7 @@ describe('an API server that accepts and never answers', () => {
     const message = explain(err, kube);
     assert.match(message, /^reading deployment users: the API server did not answer in time/);
     assert.ok(message.includes(server), message);
-    assert.match(message, /context silent/);
+    assert.match(message, /context local-api/);
     assert.match(message, /nothing was changed/);
     assert.match(message, /--request-timeout/);
   });

@@ -3,9 +3,7 @@
 // CLI stops with "refused" (exit 64) naming their image and change-cause, and sends no write: it
 // neither reports their rollout as its own nor rolls their release back.
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type net from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -13,6 +11,7 @@ import { CliError, connect } from '../src/kube/client.js';
 import { watchRollout } from '../src/kube/rollout.js';
 import type { ConnectionEvent } from '../src/kube/watch.js';
 import { deployment } from './fixtures.js';
+import { kubeconfigFor, serveApi } from './local-api.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'shiftops-guard-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -30,8 +29,7 @@ describe('a reconnect cannot turn into a write over someone else’s release', (
     theirs.metadata!.resourceVersion = '12';
     const writes: string[] = [];
     const deploymentWatches: string[] = [];
-    const sockets = new Set<net.Socket>();
-    const server = http.createServer((req, res) => {
+    const api = await serveApi((req, res) => {
       if (req.method !== 'GET') writes.push(`${req.method} ${req.url}`);
       const url = new URL(req.url ?? '/', 'http://x');
       const kind = url.pathname.split('/').pop();
@@ -56,23 +54,7 @@ describe('a reconnect cannot turn into a write over someone else’s release', (
       if (deploymentWatches.length === 1) setTimeout(() => req.socket.destroy(), 200);
       else res.write(`${JSON.stringify({ type: 'MODIFIED', object: theirs })}\n`);
     });
-    server.on('connection', (s) => {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as net.AddressInfo).port;
-    const kubeconfig = join(scratch, 'kc.yaml');
-    writeFileSync(
-      kubeconfig,
-      `apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]
-users: [{name: u, user: {token: t}}]
-contexts: [{name: x, context: {cluster: c, user: u, namespace: ns}}]
-current-context: x
-`,
-    );
+    const kubeconfig = kubeconfigFor(scratch, api.url);
     const kube = connect({ kubeconfig, requestTimeoutSeconds: 5 });
     const events: ConnectionEvent[] = [];
     let err: unknown;
@@ -88,8 +70,7 @@ current-context: x
     } catch (e) {
       err = e;
     }
-    for (const s of sockets) s.destroy();
-    server.close();
+    api.close();
 
     assert.ok(err instanceof CliError, `rejected with a CliError, got ${String(err)}`);
     assert.equal(err.kind, 'refused');

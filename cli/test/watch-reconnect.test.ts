@@ -3,15 +3,14 @@
 // and a watch that goes silent is dropped after the liveness limit and re-established. Each outage
 // is reported once, lost then back.
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type net from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { V1Pod } from '@kubernetes/client-node';
 import { connect } from '../src/kube/client.js';
 import { watchSet, type ConnectionEvent } from '../src/kube/watch.js';
+import { kubeconfigFor, serveApi } from './local-api.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'shiftops-watch-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -27,9 +26,8 @@ const line = (type: string, object: object) => `${JSON.stringify({ type, object 
 describe('watch reconnects', () => {
   it('resumes after a cut, re-lists after 410 Gone, and re-establishes a silent watch', async () => {
     const requests: string[] = [];
-    const sockets = new Set<net.Socket>();
     let watches = 0;
-    const server = http.createServer((req, res) => {
+    const api = await serveApi((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       const rv = url.searchParams.get('resourceVersion') ?? '';
       if (url.searchParams.get('watch') !== 'true') {
@@ -64,23 +62,7 @@ describe('watch reconnects', () => {
         res.write(line('MODIFIED', pod('21', 'Succeeded')));
       }
     });
-    server.on('connection', (s) => {
-      sockets.add(s);
-      s.on('close', () => sockets.delete(s));
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as net.AddressInfo).port;
-    const kubeconfig = join(scratch, 'kc.yaml');
-    writeFileSync(
-      kubeconfig,
-      `apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "http://127.0.0.1:${port}", insecure-skip-tls-verify: true}}]
-users: [{name: u, user: {token: t}}]
-contexts: [{name: x, context: {cluster: c, user: u, namespace: ns}}]
-current-context: x
-`,
-    );
+    const kubeconfig = kubeconfigFor(scratch, api.url);
     const kube = connect({ kubeconfig, requestTimeoutSeconds: 1 });
     const events: ConnectionEvent[] = [];
     const set = watchSet<V1Pod>(kube, {
@@ -95,8 +77,7 @@ current-context: x
     while (set.items()[0]?.status?.phase !== 'Succeeded' && Date.now() - t0 < 15_000)
       await new Promise((r) => setTimeout(r, 50));
     await set.stop();
-    for (const s of sockets) s.destroy();
-    server.close();
+    api.close();
 
     assert.equal(set.items()[0]?.metadata?.resourceVersion, '21', JSON.stringify(requests));
     assert.deepEqual(requests, [
