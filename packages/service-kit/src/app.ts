@@ -5,6 +5,8 @@ import Fastify, {
   type FastifyInstance,
   type FastifyPluginAsync,
 } from 'fastify';
+import { registerAuth } from './auth/plugin.js';
+import type { Verifier } from './auth/verifier.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { clientErrorHandler, MAX_URL_LENGTH } from './http/client-errors.js';
@@ -19,7 +21,7 @@ import { assertWellFormed } from './http/well-formed.js';
 import { Lifecycle } from './lifecycle.js';
 
 /** What the app itself reads from the configuration; the rest belongs to the process. */
-export type AppConfig = Pick<Config, 'service' | 'bodyLimitBytes' | 'gitCommit'> &
+export type AppConfig = Pick<Config, 'service' | 'bodyLimitBytes' | 'gitCommit' | 'auth'> &
   Partial<Pick<Config, 'requestTimeoutMs' | 'fault'>>;
 
 export interface ServiceAppOptions {
@@ -30,6 +32,8 @@ export interface ServiceAppOptions {
   /** The service's own routes, registered after the shared plugins. */
   routes: FastifyPluginAsync<{ db: Database }>;
   lifecycle?: Lifecycle;
+  /** Overrides the verifier built from config.auth (tests use short key-refresh cooldowns). */
+  verifier?: Verifier;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -97,6 +101,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
     const links = route.config?.links;
     if (links) Object.assign(route, { links });
   });
+  const verifier = registerAuth(app, config.auth, options.verifier);
   await app.register(swagger, {
     // Name components after their schema $id (User, Problem) rather than def-0, def-1.
     refResolver: {
@@ -109,9 +114,22 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
         version: config.service.version,
         description: options.description,
       },
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description:
+              'OAuth 2.0 access token (RFC 6750) from the configured issuer, with the claims ' +
+              'sub or user_id (the caller), role (employee, manager, admin) and locations',
+          },
+        },
+      },
+      security: config.auth.mode === 'enabled' ? [{ bearerAuth: [] }] : [],
     },
   });
-  registerHealth(app, db, lifecycle, {
+  registerHealth(app, db, lifecycle, async () => verifier?.unavailable(), {
     service: config.service.name,
     version: config.service.version,
     commit: config.gitCommit,

@@ -27,6 +27,17 @@ const ConfigSchema = Type.Object({
   GIT_COMMIT: Type.String({ minLength: 1, default: 'unknown' }),
   // Required only by a build with FAULT=crash-at-start, and set by no manifest.
   FEATURE_FLAGS_URL: Type.Optional(Type.String({ minLength: 1 })),
+  NODE_ENV: Type.Optional(Type.String()),
+  OPS_PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 9090 }),
+  AUTH: Type.Union([Type.Literal('enabled'), Type.Literal('disabled')], { default: 'enabled' }),
+  AUTH_ISSUER: Type.Optional(Type.String({ minLength: 1 })),
+  AUTH_AUDIENCE: Type.Optional(Type.String({ minLength: 1 })),
+  AUTH_JWKS_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  AUTH_JWKS_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  AUTH_JWKS: Type.Optional(Type.String({ minLength: 2 })),
+  AUTH_CLOCK_TOLERANCE_S: Type.Integer({ minimum: 0, maximum: 300, default: 30 }),
+  AUTH_CLAIM_PREFIX: Type.String({ default: '' }),
+  AUTH_JWKS_CACHE_MAX_AGE_S: Type.Integer({ minimum: 10, maximum: 86_400, default: 600 }),
 });
 
 type RawConfig = Static<typeof ConfigSchema>;
@@ -38,7 +49,29 @@ const hints: Record<string, string> = {
   LOG_LEVEL: 'one of fatal, error, warn, info, debug, trace, silent',
   DEMO_DATA: 'auto, true or false',
   MIGRATE_ON_START: 'true or false',
+  AUTH: 'enabled (the default) or disabled (never under NODE_ENV=production)',
+  AUTH_JWKS_URL: "the issuer's JWKS URL, e.g. https://idp.example.com/.well-known/jwks.json",
 };
+
+/** JSON Web Key Set as published by an issuer (RFC 7517). */
+export interface JsonWebKeySet {
+  keys: Record<string, unknown>[];
+}
+
+export type AuthConfig =
+  | { mode: 'disabled' }
+  | {
+      mode: 'enabled';
+      issuer: string;
+      audience: string;
+      /** Where verification keys come from: the issuer's JWKS URL, or a fixed set (dev, tests). */
+      keys:
+        | { kind: 'remote'; url: string; cacheMaxAgeS: number }
+        | { kind: 'local'; jwks: JsonWebKeySet };
+      clockToleranceS: number;
+      /** Prepended to the custom claim names (role, locations, user_id), e.g. https://shiftops.dev/ */
+      claimPrefix: string;
+    };
 
 export interface ServiceIdentity {
   /** Service name: also its PostgreSQL schema and its default PGlite directory. */
@@ -100,6 +133,9 @@ export interface Config {
   requestTimeoutMs: number;
   gitCommit: string;
   fault: Fault;
+  /** Port of /livez, /readyz, /metrics, /version: reachable inside the cluster only. */
+  opsPort: number;
+  auth: AuthConfig;
 }
 
 export class ConfigError extends Error {
@@ -138,6 +174,7 @@ export function loadConfig(
       'invalid configuration:\n  FEATURE_FLAGS_URL is required by this build (FAULT=crash-at-start) and is not set',
     );
   }
+  const auth = authConfig(c);
   const database: Config['database'] = c.DATABASE_URL
     ? {
         kind: 'postgres',
@@ -160,5 +197,76 @@ export function loadConfig(
     requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
     gitCommit: c.GIT_COMMIT,
     fault,
+    opsPort: c.OPS_PORT,
+    auth,
   });
+}
+
+const fail = (message: string): never => {
+  throw new ConfigError(`invalid configuration:\n  ${message}`);
+};
+
+function authConfig(c: RawConfig): AuthConfig {
+  if (c.AUTH === 'disabled') {
+    if (c.NODE_ENV === 'production') {
+      fail('AUTH=disabled is refused under NODE_ENV=production; configure AUTH_ISSUER instead');
+    }
+    return { mode: 'disabled' };
+  }
+  const missing = (['AUTH_ISSUER', 'AUTH_AUDIENCE'] as const).filter((k) => c[k] === undefined);
+  const sources = (['AUTH_JWKS_URL', 'AUTH_JWKS_FILE', 'AUTH_JWKS'] as const).filter(
+    (k) => c[k] !== undefined,
+  );
+  if (missing.length || sources.length !== 1) {
+    const what = [
+      ...missing.map((k) => `${k} is required`),
+      ...(sources.length === 1
+        ? []
+        : [`set exactly one of AUTH_JWKS_URL, AUTH_JWKS_FILE, AUTH_JWKS (got ${sources.length})`]),
+    ];
+    fail(
+      `${what.join('; ')}: point the service at the token issuer (see docs/access.md), ` +
+        'or set AUTH=disabled outside production',
+    );
+  }
+  let keys: Extract<AuthConfig, { mode: 'enabled' }>['keys'];
+  if (c.AUTH_JWKS_URL !== undefined) {
+    keys = { kind: 'remote', url: c.AUTH_JWKS_URL, cacheMaxAgeS: c.AUTH_JWKS_CACHE_MAX_AGE_S };
+  } else {
+    const name = c.AUTH_JWKS_FILE !== undefined ? 'AUTH_JWKS_FILE' : 'AUTH_JWKS';
+    let text: string;
+    try {
+      text = c.AUTH_JWKS_FILE !== undefined ? readFileSync(c.AUTH_JWKS_FILE, 'utf8') : c.AUTH_JWKS!;
+    } catch (err) {
+      return fail(
+        `AUTH_JWKS_FILE cannot be read (${(err as NodeJS.ErrnoException).code}); give the path of a JWKS file`,
+      );
+    }
+    keys = { kind: 'local', jwks: parseJwks(text, name) };
+  }
+  return {
+    mode: 'enabled',
+    issuer: c.AUTH_ISSUER!,
+    audience: c.AUTH_AUDIENCE!,
+    keys,
+    clockToleranceS: c.AUTH_CLOCK_TOLERANCE_S,
+    claimPrefix: c.AUTH_CLAIM_PREFIX,
+  };
+}
+
+function parseJwks(text: string, name: string): JsonWebKeySet {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return fail(`${name} is not JSON; give a JWKS: {"keys": [ ...public keys... ]}`);
+  }
+  const keys = (parsed as { keys?: unknown }).keys;
+  if (!Array.isArray(keys) || keys.length === 0 || !keys.every((k) => k && typeof k === 'object')) {
+    fail(`${name} has no keys; give a JWKS: {"keys": [ ...public keys... ]}`);
+  }
+  if ((keys as Record<string, unknown>[]).some((k) => 'd' in k)) {
+    fail(`${name} contains a private key; give only the public keys`);
+  }
+  return { keys: keys as Record<string, unknown>[] };
 }

@@ -1,5 +1,12 @@
 export { createServiceApp, type AppConfig, type ServiceAppOptions } from './app.js';
-export { loadConfig, ConfigError, type Config, type ServiceIdentity } from './config.js';
+export {
+  loadConfig,
+  ConfigError,
+  type AuthConfig,
+  type Config,
+  type JsonWebKeySet,
+  type ServiceIdentity,
+} from './config.js';
 export {
   constraintName,
   isDatabaseUnavailable,
@@ -46,3 +53,15 @@ export {
 } from './http/schemas.js';
 export { Lifecycle } from './lifecycle.js';
 export { main, type ServiceDefinition } from './server.js';
+// Also brings the request.principal declaration to the services.
+export { registerAuth } from './auth/plugin.js';
+export { principalFromClaims, type Principal, type Role } from './auth/principal.js';
+export { createVerifier, forbidden, unauthorized, type Verifier } from './auth/verifier.js';
+export { remoteKeys, localKeys, KeysUnavailable, type KeySource } from './auth/keys.js';
+export {
+  TokenIssuer,
+  demoPrincipal,
+  generateSigningKey,
+  type SigningKey,
+  type TokenOptions,
+} from './auth/issuer.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { after, before, describe } from 'node:test';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, InjectOptions } from 'fastify';
 import pg from 'pg';
 import { pino } from 'pino';
 import {
@@ -11,6 +11,7 @@ import {
   type Database,
   type ServiceDefinition,
 } from '../src/index.js';
+import { bearer, testAuthConfig } from './auth.js';
 
 export const silentLogger = pino({ level: 'silent' });
 
@@ -80,7 +81,13 @@ async function pgliteFor(service: ServiceDefinition): Promise<Database> {
 }
 
 export interface TestApp {
+  /**
+   * The app, as a client that sends the test administrator's token with every inject() that
+   * sets no Authorization header of its own.
+   */
   readonly app: FastifyInstance;
+  /** The same app with inject() as is: no token unless the request carries one. */
+  readonly bare: FastifyInstance;
   readonly db: Database;
   readonly backend: 'pglite' | 'postgres';
 }
@@ -94,10 +101,19 @@ export function forEachDatabase(service: ServiceDefinition, suite: (t: TestApp) 
     const url = backend === 'postgres' ? postgresUrl() : undefined;
     const skip =
       backend === 'postgres' && !url ? 'no PostgreSQL server (set TEST_DATABASE_URL)' : false;
-    const state: { app?: FastifyInstance; db?: Database; drop?: () => Promise<void> } = {};
+    const state: {
+      app?: FastifyInstance;
+      asAdmin?: FastifyInstance;
+      db?: Database;
+      drop?: () => Promise<void>;
+    } = {};
     const t: TestApp = {
       backend,
       get app() {
+        if (!state.asAdmin) throw new Error('app not built yet');
+        return state.asAdmin;
+      },
+      get bare() {
         if (!state.app) throw new Error('app not built yet');
         return state.app;
       },
@@ -117,12 +133,18 @@ export function forEachDatabase(service: ServiceDefinition, suite: (t: TestApp) 
           state.db = await pgliteFor(service);
         }
         state.app = await service.buildApp({
-          config: { service: service.identity, bodyLimitBytes: 65_536, gitCommit: 'test' },
+          config: {
+            service: service.identity,
+            bodyLimitBytes: 65_536,
+            gitCommit: 'test',
+            auth: await testAuthConfig(),
+          },
           db: state.db,
           logger: silentLogger,
           lifecycle: new Lifecycle(),
         });
         await state.app.ready();
+        state.asAdmin = asAdmin(state.app, (await bearer()).authorization);
       });
       after(async () => {
         await state.app?.close();
@@ -132,6 +154,29 @@ export function forEachDatabase(service: ServiceDefinition, suite: (t: TestApp) 
       suite(t);
     });
   }
+}
+
+/** The app whose inject() adds the admin token when the request has no Authorization header. */
+function asAdmin(app: FastifyInstance, authorization: string): FastifyInstance {
+  const withToken = (opts: string | InjectOptions): InjectOptions => {
+    const o = typeof opts === 'string' ? { url: opts } : opts;
+    const headers = { ...(o.headers ?? {}) } as Record<string, unknown>;
+    if (!Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) {
+      headers['authorization'] = authorization;
+    }
+    return { ...o, headers } as InjectOptions;
+  };
+  return new Proxy(app, {
+    get(target, prop, receiver) {
+      if (prop === 'inject') {
+        return (opts: string | InjectOptions) => target.inject(withToken(opts));
+      }
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      return typeof value === 'function'
+        ? (value as (...a: unknown[]) => unknown).bind(target)
+        : value;
+    },
+  });
 }
 
 /** Asserts an RFC 9457 response with this status that names `field` (when given). */

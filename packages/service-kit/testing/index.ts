@@ -1,3 +1,4 @@
 export * from './databases.js';
 export * from './postgres-server.js';
 export * from './process.js';
+export * from './auth.js';

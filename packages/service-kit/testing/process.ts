@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { testAuthEnv } from './auth.js';
 import { freePort } from './postgres-server.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -57,8 +58,9 @@ export interface RunningService {
 }
 
 /**
- * Starts services/<name>/src/server.ts as its own process and waits until `waitFor` (default
- * /readyz) answers 200.
+ * Starts services/<name>/src/server.ts as its own process, verifying the test issuer's tokens
+ * (testing/auth.ts) unless `env` says otherwise, and waits until `waitFor` (default /readyz)
+ * answers 200.
  */
 export async function startService(
   name: 'users' | 'shifts',
@@ -71,7 +73,14 @@ export async function startService(
     ['--conditions=source', '--import', 'tsx', `services/${name}/src/server.ts`],
     {
       cwd: repoRoot,
-      env: { ...process.env, LOG_LEVEL: 'info', ...env, PORT: String(port), HOST: '127.0.0.1' },
+      env: {
+        ...process.env,
+        LOG_LEVEL: 'info',
+        ...(await testAuthEnv()),
+        ...env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

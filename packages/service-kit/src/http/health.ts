@@ -9,6 +9,8 @@ export function registerHealth(
   app: FastifyInstance,
   db: Database,
   lifecycle: Lifecycle,
+  /** Why tokens cannot be verified (no issuer keys), or undefined. */
+  authUnavailable: () => Promise<string | undefined>,
   version: { service: string; version: string; commit: string },
 ) {
   const hidden = { schema: { hide: true } };
@@ -19,11 +21,13 @@ export function registerHealth(
     if (lifecycle.starting) return reply.status(503).send({ status: 'starting' });
     try {
       await db.ping(PING_TIMEOUT_MS);
-      return { status: 'ready' };
     } catch {
       reply.header('retry-after', '2');
       return reply.status(503).send({ status: 'database unavailable' });
     }
+    const keys = await authUnavailable();
+    if (keys) return reply.status(503).send({ status: 'token keys unavailable', detail: keys });
+    return { status: 'ready' };
   });
 
   app.get('/version', hidden, async () => version);

@@ -16,6 +16,8 @@ export const problemTypes = {
   validation: { status: 400, title: 'Invalid request' },
   'bad-request': { status: 400, title: 'Bad request' },
   'invalid-json': { status: 400, title: 'Malformed JSON body' },
+  unauthorized: { status: 401, title: 'Unauthorized' },
+  forbidden: { status: 403, title: 'Forbidden' },
   'not-found': { status: 404, title: 'Not found' },
   'method-not-allowed': { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict' },
