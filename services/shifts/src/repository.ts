@@ -1,5 +1,6 @@
 import {
   conflict,
+  forbidden,
   constraintName,
   invalid,
   notFound,
@@ -9,6 +10,7 @@ import {
   type Database,
   type Versioned,
 } from '@shiftops/service-kit';
+import type { ShiftScope } from './access.js';
 import type { Shift, ShiftCreate, ShiftPatch } from './schemas.js';
 
 interface ShiftRow {
@@ -84,6 +86,20 @@ function translate(err: unknown): never {
   throw err;
 }
 
+/** The scope as SQL over shifts.shifts, its values as parameters; undefined: no restriction. */
+function scopeSql(scope: ShiftScope, param: (value: unknown) => string): string | undefined {
+  switch (scope.kind) {
+    case 'all':
+      return undefined;
+    case 'user':
+      return `user_id = ${param(scope.userId)}::uuid`;
+    case 'locations':
+      return `location_id = ANY(${param(scope.locations)}::integer[])`;
+  }
+}
+
+const and = (sql: string | undefined) => (sql ? ` AND ${sql}` : '');
+
 export interface ShiftFilter {
   userId?: string;
   locationId?: number;
@@ -101,10 +117,12 @@ export class ShiftRepository {
   constructor(private readonly db: Database) {}
 
   /** One page in (startsAt, id) order, plus whether another page follows. */
-  async list(filter: ShiftFilter): Promise<{ shifts: Shift[]; more: boolean }> {
+  async list(filter: ShiftFilter, scope: ShiftScope): Promise<{ shifts: Shift[]; more: boolean }> {
     const where: string[] = [];
     const params: unknown[] = [];
     const param = (value: unknown) => `$${params.push(value)}`;
+    const inScope = scopeSql(scope, param);
+    if (inScope) where.push(inScope);
     if (filter.userId !== undefined) where.push(`user_id = ${param(filter.userId)}`);
     if (filter.locationId !== undefined) where.push(`location_id = ${param(filter.locationId)}`);
     if (filter.published !== undefined) where.push(`published = ${param(filter.published)}`);
@@ -137,10 +155,13 @@ export class ShiftRepository {
     }
   }
 
-  async get(id: string): Promise<Versioned<Shift>> {
+  /** The shift, or 404 when it does not exist or is outside the caller's scope. */
+  async get(id: string, scope: ShiftScope): Promise<Versioned<Shift>> {
+    const params: unknown[] = [id];
+    const inScope = scopeSql(scope, (v) => `$${params.push(v)}`);
     const { rows } = await this.db.query<ShiftRow>(
-      `SELECT ${COLUMNS} FROM shifts.shifts WHERE id = $1`,
-      [id],
+      `SELECT ${COLUMNS} FROM shifts.shifts WHERE id = $1${and(inScope)}`,
+      params,
     );
     if (!rows[0]) throw notFound('shift', id);
     return toShift(rows[0]);
@@ -169,10 +190,14 @@ export class ShiftRepository {
     }
   }
 
-  /** Applies the given fields; with expected versions, only if the row is at one of them. */
+  /**
+   * Applies the given fields to a shift in the caller's write scope; with expected versions, only
+   * if the row is at one of them.
+   */
   async update(
     id: string,
     patch: ShiftPatch,
+    scope: { read: ShiftScope; write: ShiftScope },
     expected?: readonly number[],
   ): Promise<Versioned<Shift>> {
     const params: unknown[] = [id, expected ?? null];
@@ -183,37 +208,57 @@ export class ShiftRepository {
         return `${column} = ${expr(`$${params.push(value)}`)}`;
       });
     if (sets.length === 0) throw invalid('body', 'must contain at least one field to change');
+    const inScope = scopeSql(scope.write, (v) => `$${params.push(v)}`);
     try {
       const { rows } = await this.db.query<ShiftRow>(
         `UPDATE shifts.shifts SET ${sets.join(', ')}, version = version + 1, updated_at = now()
-         WHERE id = $1 AND ($2::integer[] IS NULL OR version = ANY($2)) RETURNING ${COLUMNS}`,
+         WHERE id = $1 AND ($2::integer[] IS NULL OR version = ANY($2))${and(inScope)}
+         RETURNING ${COLUMNS}`,
         params,
       );
       if (rows[0]) return toShift(rows[0]);
     } catch (err) {
       translate(err);
     }
-    return this.explainMiss(id);
+    return this.explainMiss(id, scope.read, expected);
   }
 
-  async delete(id: string, expected?: readonly number[]): Promise<void> {
+  async delete(
+    id: string,
+    scope: { read: ShiftScope; write: ShiftScope },
+    expected?: readonly number[],
+  ): Promise<void> {
+    const params: unknown[] = [id, expected ?? null];
+    const inScope = scopeSql(scope.write, (v) => `$${params.push(v)}`);
     const { rowCount } = await this.db.query(
-      'DELETE FROM shifts.shifts WHERE id = $1 AND ($2::integer[] IS NULL OR version = ANY($2))',
-      [id, expected ?? null],
+      `DELETE FROM shifts.shifts WHERE id = $1 AND ($2::integer[] IS NULL OR version = ANY($2))${and(inScope)}`,
+      params,
     );
-    if (rowCount === 0) await this.explainMiss(id);
+    if (rowCount === 0) await this.explainMiss(id, scope.read, expected);
   }
 
-  /** A conditional write touched nothing: the row is gone (404) or has moved on (412). */
-  private async explainMiss(id: string): Promise<never> {
+  /**
+   * A write touched nothing: the row is gone or not visible to the caller (404), has moved on
+   * (412), or is visible but outside what the caller may change (403).
+   */
+  private async explainMiss(
+    id: string,
+    read: ShiftScope,
+    expected?: readonly number[],
+  ): Promise<never> {
+    const params: unknown[] = [id];
+    const inScope = scopeSql(read, (v) => `$${params.push(v)}`);
     const { rows } = await this.db.query<{ version: number }>(
-      'SELECT version FROM shifts.shifts WHERE id = $1',
-      [id],
+      `SELECT version FROM shifts.shifts WHERE id = $1${and(inScope)}`,
+      params,
     );
     if (!rows[0]) throw notFound('shift', id);
-    throw preconditionFailed(
-      `shift ${id} has changed (now version ${rows[0].version}); read it again and retry`,
-    );
+    if (expected !== undefined && !expected.includes(rows[0].version)) {
+      throw preconditionFailed(
+        `shift ${id} has changed (now version ${rows[0].version}); read it again and retry`,
+      );
+    }
+    throw forbidden(`you may not change shift ${id}`);
   }
 
   /**

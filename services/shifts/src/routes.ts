@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import {
   DEFAULT_LIMIT,
   ETagHeader,
   etagOf,
   expectedVersions,
+  forbidden,
   IdempotencyKeyHeaders,
   IdempotencyStore,
   IfMatchHeaders,
@@ -17,6 +19,7 @@ import {
   unprocessable,
   type Database,
 } from '@shiftops/service-kit';
+import { readScope, refusal, writeScope } from './access.js';
 import { ShiftRepository } from './repository.js';
 import {
   Shift,
@@ -44,6 +47,13 @@ export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
   const shifts = new ShiftRepository(db);
   const idempotency = new IdempotencyStore(db, 'shifts');
   const tags = ['shifts'];
+  const security = [{ bearerAuth: [] }];
+  /** The caller's read and write scopes; 403 for a caller who may change no shift at all. */
+  const writable = (request: FastifyRequest) => {
+    const write = writeScope(request.principal);
+    if (!write) throw forbidden(refusal(request.principal, {}) ?? 'you may not change shifts');
+    return { read: readScope(request.principal), write };
+  };
 
   app.get(
     '/v1/shifts',
@@ -51,9 +61,10 @@ export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
       schema: {
         tags,
         operationId: 'listShifts',
+        security,
         summary: 'List shifts in start order, filtered by user, location, time window, published',
         querystring: ShiftListQuery,
-        response: { 200: ShiftPage, ...problems(400, 422, 503) },
+        response: { 200: ShiftPage, ...problems(400, 401, 403, 422, 503) },
       },
     },
     async (request) => {
@@ -61,11 +72,14 @@ export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
       if (filter.from && filter.to && Date.parse(filter.to) <= Date.parse(filter.from)) {
         throw unprocessable('to', 'must be after from');
       }
-      const page = await shifts.list({
-        ...filter,
-        limit,
-        ...(cursor === undefined ? {} : { after: timeIdCursor.decode(cursor) }),
-      });
+      const page = await shifts.list(
+        {
+          ...filter,
+          limit,
+          ...(cursor === undefined ? {} : { after: timeIdCursor.decode(cursor) }),
+        },
+        readScope(request.principal),
+      );
       const last = page.shifts.at(-1);
       return {
         items: page.shifts,
@@ -80,18 +94,19 @@ export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
       schema: {
         tags,
         operationId: 'getShift',
+        security,
         summary: 'Get a shift; the ETag header is its version',
         params: ShiftIdParams,
         headers: IfNoneMatchHeaders,
         response: {
           200: json(Shift, 'The shift', ETagHeader),
           304: NotModified,
-          ...problems(400, 404, 503),
+          ...problems(400, 401, 403, 404, 503),
         },
       },
     },
     async (request, reply) => {
-      const { value, version } = await shifts.get(request.params.id);
+      const { value, version } = await shifts.get(request.params.id, readScope(request.principal));
       reply.header('etag', etagOf(version));
       if (notModified(request.headers['if-none-match'], version)) return reply.status(304).send();
       return value;
@@ -104,17 +119,21 @@ export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
       schema: {
         tags,
         operationId: 'createShift',
+        security,
         summary: 'Create a shift; 409 when it overlaps another shift of the same user',
         headers: IdempotencyKeyHeaders,
         body: ShiftCreate,
         response: {
           201: json(Shift, 'Created', { ...ETagHeader, ...LocationHeader }),
-          ...problems(400, 409, 413, 415, 422, 503),
+          ...problems(400, 401, 403, 409, 413, 415, 422, 503),
         },
       },
       config: { links: { 201: onCreated } },
     },
     async (request, reply) => {
+      // Refused before the key is claimed: only successful creates are stored.
+      const refused = refusal(request.principal, request.body);
+      if (refused) throw forbidden(refused);
       const result = await idempotency.run(
         request.headers['idempotency-key'],
         { method: 'POST', path: '/v1/shifts', body: request.body },
@@ -136,6 +155,7 @@ export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
       schema: {
         tags,
         operationId: 'updateShift',
+        security,
         summary:
           'Change some fields of a shift; send If-Match to fail with 412 on a concurrent change',
         params: ShiftIdParams,
@@ -143,13 +163,21 @@ export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
         body: ShiftPatch,
         response: {
           200: json(Shift, 'The changed shift', ETagHeader),
-          ...problems(400, 404, 409, 412, 413, 415, 422, 503),
+          ...problems(400, 401, 403, 404, 409, 412, 413, 415, 422, 503),
         },
       },
     },
     async (request, reply) => {
+      const scope = writable(request);
+      const refused = refusal(request.principal, request.body);
+      if (refused) throw forbidden(refused);
       const expected = expectedVersions(request.headers['if-match']);
-      const { value, version } = await shifts.update(request.params.id, request.body, expected);
+      const { value, version } = await shifts.update(
+        request.params.id,
+        request.body,
+        scope,
+        expected,
+      );
       reply.header('etag', etagOf(version));
       return value;
     },
@@ -161,17 +189,19 @@ export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
       schema: {
         tags,
         operationId: 'deleteShift',
+        security,
         summary: 'Delete a shift; send If-Match to delete only the version you read',
         params: ShiftIdParams,
         headers: IfMatchHeaders,
         response: {
           204: { type: 'null', description: 'Deleted' },
-          ...problems(400, 404, 412, 503),
+          ...problems(400, 401, 403, 404, 412, 503),
         },
       },
     },
     async (request, reply) => {
-      await shifts.delete(request.params.id, expectedVersions(request.headers['if-match']));
+      const scope = writable(request);
+      await shifts.delete(request.params.id, scope, expectedVersions(request.headers['if-match']));
       return reply.status(204).send(null);
     },
   );

@@ -1,5 +1,6 @@
 import {
   conflict,
+  forbidden,
   constraintName,
   invalid,
   notFound,
@@ -8,6 +9,7 @@ import {
   type Database,
   type Versioned,
 } from '@shiftops/service-kit';
+import type { UserScope } from './access.js';
 import type { User, UserCreate, UserPatch } from './schemas.js';
 
 interface UserRow {
@@ -63,6 +65,18 @@ function translate(err: unknown): never {
 /** LIKE pattern that matches `text` literally anywhere. */
 const containing = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
+/** The scope as SQL over users.users, its values as parameters; undefined: no restriction. */
+function scopeSql(scope: UserScope, param: (value: unknown) => string): string | undefined {
+  switch (scope.kind) {
+    case 'all':
+      return undefined;
+    case 'self':
+      return `id = ${param(scope.userId)}::uuid`;
+    case 'locations':
+      return `location_id = ANY(${param(scope.locations)}::integer[])${scope.exceptAdmins ? ` AND role <> 'admin'` : ''}`;
+  }
+}
+
 export interface UserFilter {
   locationId?: number;
   role?: User['role'];
@@ -77,10 +91,12 @@ export class UserRepository {
   constructor(private readonly db: Database) {}
 
   /** One page in id order, plus whether another page follows. Cost is the same at any depth. */
-  async list(filter: UserFilter): Promise<{ users: User[]; more: boolean }> {
+  async list(filter: UserFilter, scope: UserScope): Promise<{ users: User[]; more: boolean }> {
     const where: string[] = [];
     const params: unknown[] = [];
     const param = (value: unknown) => `$${params.push(value)}`;
+    const inScope = scopeSql(scope, param);
+    if (inScope) where.push(inScope);
     if (filter.locationId !== undefined) where.push(`location_id = ${param(filter.locationId)}`);
     if (filter.role !== undefined) where.push(`role = ${param(filter.role)}`);
     if (filter.active !== undefined) where.push(`active = ${param(filter.active)}`);
@@ -99,10 +115,13 @@ export class UserRepository {
     };
   }
 
-  async get(id: string): Promise<Versioned<User>> {
+  /** The user, or 404 when it does not exist or is outside the caller's scope. */
+  async get(id: string, scope: UserScope): Promise<Versioned<User>> {
+    const params: unknown[] = [id];
+    const inScope = scopeSql(scope, (v) => `$${params.push(v)}`);
     const { rows } = await this.db.query<UserRow>(
-      `SELECT ${COLUMNS} FROM users.users WHERE id = $1`,
-      [id],
+      `SELECT ${COLUMNS} FROM users.users WHERE id = $1${inScope ? ` AND ${inScope}` : ''}`,
+      params,
     );
     if (!rows[0]) throw notFound('user', id);
     return toUser(rows[0]);
@@ -128,48 +147,73 @@ export class UserRepository {
     }
   }
 
-  /** Applies the given fields; with expected versions, only if the row is at one of them. */
+  /**
+   * Applies the given fields to a user in the caller's write scope; with expected versions, only
+   * if the row is at one of them.
+   */
   async update(
     id: string,
     patch: UserPatch,
+    scope: { read: UserScope; write: UserScope },
     expected?: readonly number[],
   ): Promise<Versioned<User>> {
     const params: unknown[] = [id, expected ?? null];
+    const param = (value: unknown) => `$${params.push(value)}`;
     const sets = Object.entries(patch)
       .filter(([, v]) => v !== undefined)
-      .map(([field, value]) => `${PATCHABLE[field as keyof UserPatch]} = $${params.push(value)}`);
+      .map(([field, value]) => `${PATCHABLE[field as keyof UserPatch]} = ${param(value)}`);
     if (sets.length === 0) throw invalid('body', 'must contain at least one field to change');
+    const inScope = scopeSql(scope.write, param);
     try {
       const { rows } = await this.db.query<UserRow>(
         `UPDATE users.users SET ${sets.join(', ')}, version = version + 1, updated_at = now()
-         WHERE id = $1 AND ($2::integer[] IS NULL OR version = ANY($2)) RETURNING ${COLUMNS}`,
+         WHERE id = $1 AND ($2::integer[] IS NULL OR version = ANY($2))${inScope ? ` AND ${inScope}` : ''}
+         RETURNING ${COLUMNS}`,
         params,
       );
       if (rows[0]) return toUser(rows[0]);
     } catch (err) {
       translate(err);
     }
-    return this.explainMiss(id);
+    return this.explainMiss(id, scope.read, expected);
   }
 
-  async delete(id: string, expected?: readonly number[]): Promise<void> {
+  async delete(
+    id: string,
+    scope: { read: UserScope; write: UserScope },
+    expected?: readonly number[],
+  ): Promise<void> {
+    const params: unknown[] = [id, expected ?? null];
+    const inScope = scopeSql(scope.write, (v) => `$${params.push(v)}`);
     const { rowCount } = await this.db.query(
-      'DELETE FROM users.users WHERE id = $1 AND ($2::integer[] IS NULL OR version = ANY($2))',
-      [id, expected ?? null],
+      `DELETE FROM users.users WHERE id = $1 AND ($2::integer[] IS NULL OR version = ANY($2))${inScope ? ` AND ${inScope}` : ''}`,
+      params,
     );
-    if (rowCount === 0) await this.explainMiss(id);
+    if (rowCount === 0) await this.explainMiss(id, scope.read, expected);
   }
 
-  /** A conditional write touched nothing: the row is gone (404) or has moved on (412). */
-  private async explainMiss(id: string): Promise<never> {
+  /**
+   * A write touched nothing: the row is gone or not visible to the caller (404), has moved on
+   * (412), or is visible but outside what the caller may change (403).
+   */
+  private async explainMiss(
+    id: string,
+    read: UserScope,
+    expected?: readonly number[],
+  ): Promise<never> {
+    const params: unknown[] = [id];
+    const inScope = scopeSql(read, (v) => `$${params.push(v)}`);
     const { rows } = await this.db.query<{ version: number }>(
-      'SELECT version FROM users.users WHERE id = $1',
-      [id],
+      `SELECT version FROM users.users WHERE id = $1${inScope ? ` AND ${inScope}` : ''}`,
+      params,
     );
     if (!rows[0]) throw notFound('user', id);
-    throw preconditionFailed(
-      `user ${id} has changed (now version ${rows[0].version}); read it again and retry`,
-    );
+    if (expected !== undefined && !expected.includes(rows[0].version)) {
+      throw preconditionFailed(
+        `user ${id} has changed (now version ${rows[0].version}); read it again and retry`,
+      );
+    }
+    throw forbidden(`you may not change user ${id}`);
   }
 
   /**

@@ -1,9 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import {
   DEFAULT_LIMIT,
   ETagHeader,
   etagOf,
   expectedVersions,
+  forbidden,
   idCursor,
   IdempotencyKeyHeaders,
   IdempotencyStore,
@@ -16,6 +18,7 @@ import {
   problems,
   type Database,
 } from '@shiftops/service-kit';
+import { readScope, refusal, writeScope } from './access.js';
 import { UserRepository } from './repository.js';
 import { User, UserCreate, UserIdParams, UserListQuery, UserPage, UserPatch } from './schemas.js';
 
@@ -36,6 +39,13 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
   const users = new UserRepository(db);
   const idempotency = new IdempotencyStore(db, 'users');
   const tags = ['users'];
+  const security = [{ bearerAuth: [] }];
+  /** The caller's read and write scopes; 403 for a caller who may change no user at all. */
+  const writable = (request: FastifyRequest) => {
+    const write = writeScope(request.principal);
+    if (!write) throw forbidden(refusal(request.principal, {}) ?? 'you may not change users');
+    return { read: readScope(request.principal), write };
+  };
 
   app.get(
     '/v1/users',
@@ -43,18 +53,22 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
       schema: {
         tags,
         operationId: 'listUsers',
+        security,
         summary: 'List users, filtered, one keyset page at a time',
         querystring: UserListQuery,
-        response: { 200: UserPage, ...problems(400, 503) },
+        response: { 200: UserPage, ...problems(400, 401, 403, 503) },
       },
     },
     async (request) => {
       const { cursor, limit = DEFAULT_LIMIT, ...filter } = request.query;
-      const page = await users.list({
-        ...filter,
-        limit,
-        ...(cursor === undefined ? {} : { afterId: idCursor.decode(cursor) }),
-      });
+      const page = await users.list(
+        {
+          ...filter,
+          limit,
+          ...(cursor === undefined ? {} : { afterId: idCursor.decode(cursor) }),
+        },
+        readScope(request.principal),
+      );
       const last = page.users.at(-1);
       return { items: page.users, nextCursor: page.more && last ? idCursor.encode(last.id) : null };
     },
@@ -66,18 +80,19 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
       schema: {
         tags,
         operationId: 'getUser',
+        security,
         summary: 'Get a user; the ETag header is its version',
         params: UserIdParams,
         headers: IfNoneMatchHeaders,
         response: {
           200: json(User, 'The user', ETagHeader),
           304: NotModified,
-          ...problems(400, 404, 503),
+          ...problems(400, 401, 403, 404, 503),
         },
       },
     },
     async (request, reply) => {
-      const { value, version } = await users.get(request.params.id);
+      const { value, version } = await users.get(request.params.id, readScope(request.principal));
       reply.header('etag', etagOf(version));
       if (notModified(request.headers['if-none-match'], version)) return reply.status(304).send();
       return value;
@@ -90,17 +105,21 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
       schema: {
         tags,
         operationId: 'createUser',
+        security,
         summary: 'Create a user',
         headers: IdempotencyKeyHeaders,
         body: UserCreate,
         response: {
           201: json(User, 'Created', { ...ETagHeader, ...LocationHeader }),
-          ...problems(400, 409, 413, 415, 422, 503),
+          ...problems(400, 401, 403, 409, 413, 415, 422, 503),
         },
       },
       config: { links: { 201: onCreated } },
     },
     async (request, reply) => {
+      // Refused before the key is claimed: only successful creates are stored.
+      const refused = refusal(request.principal, request.body);
+      if (refused) throw forbidden(refused);
       const result = await idempotency.run(
         request.headers['idempotency-key'],
         { method: 'POST', path: '/v1/users', body: request.body },
@@ -122,6 +141,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
       schema: {
         tags,
         operationId: 'updateUser',
+        security,
         summary:
           'Change some fields of a user; send If-Match to fail with 412 on a concurrent change',
         params: UserIdParams,
@@ -129,13 +149,21 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
         body: UserPatch,
         response: {
           200: json(User, 'The changed user', ETagHeader),
-          ...problems(400, 404, 409, 412, 413, 415, 503),
+          ...problems(400, 401, 403, 404, 409, 412, 413, 415, 503),
         },
       },
     },
     async (request, reply) => {
+      const scope = writable(request);
+      const refused = refusal(request.principal, request.body);
+      if (refused) throw forbidden(refused);
       const expected = expectedVersions(request.headers['if-match']);
-      const { value, version } = await users.update(request.params.id, request.body, expected);
+      const { value, version } = await users.update(
+        request.params.id,
+        request.body,
+        scope,
+        expected,
+      );
       reply.header('etag', etagOf(version));
       return value;
     },
@@ -147,17 +175,19 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
       schema: {
         tags,
         operationId: 'deleteUser',
+        security,
         summary: 'Delete a user; send If-Match to delete only the version you read',
         params: UserIdParams,
         headers: IfMatchHeaders,
         response: {
           204: { type: 'null', description: 'Deleted' },
-          ...problems(400, 404, 412, 503),
+          ...problems(400, 401, 403, 404, 412, 503),
         },
       },
     },
     async (request, reply) => {
-      await users.delete(request.params.id, expectedVersions(request.headers['if-match']));
+      const scope = writable(request);
+      await users.delete(request.params.id, scope, expectedVersions(request.headers['if-match']));
       return reply.status(204).send(null);
     },
   );

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import {
+  bearer,
   createTestDatabase,
   http,
   postgresUrl,
@@ -20,6 +21,10 @@ const user = (email: string) => ({
   role: 'employee',
   locationId: 1,
 });
+
+/** A request to the API as the test administrator. */
+const api = async (url: string, init: Parameters<typeof http>[1] = {}) =>
+  http(url, { ...init, headers: { ...(await bearer()), ...init.headers } });
 
 /** Polls until fn returns true or the time is up. */
 async function until(fn: () => Promise<boolean>, timeoutMs: number, what: string) {
@@ -39,7 +44,7 @@ describe('users process lifecycle on PostgreSQL', { skip }, () => {
 
   test('SIGTERM: /readyz is 503 before the listener closes, the in-flight request completes with 200, exit 0', async () => {
     const svc = await startService('users', { DATABASE_URL: database.url, DRAIN_DELAY_MS: '1000' });
-    const created = await http(`${svc.url}/v1/users`, {
+    const created = await api(`${svc.url}/v1/users`, {
       method: 'POST',
       body: user('drain@example.com'),
     });
@@ -51,7 +56,7 @@ describe('users process lifecycle on PostgreSQL', { skip }, () => {
     await locker.connect();
     await locker.query('BEGIN');
     await locker.query('SELECT 1 FROM users.users WHERE id = $1 FOR UPDATE', [id]);
-    const inFlight = http(`${svc.url}/v1/users/${id}`, {
+    const inFlight = api(`${svc.url}/v1/users/${id}`, {
       method: 'PATCH',
       body: { lastName: 'Drained' },
     });
@@ -123,16 +128,16 @@ describe('users through a database outage', { skip }, () => {
     );
     try {
       assert.deepEqual(JSON.parse((await http(`${svc.url}/readyz`)).body), { status: 'starting' });
-      const api = await http(`${svc.url}/v1/users`);
-      assert.equal(api.status, 503);
-      assert.ok(Number(api.headers['retry-after']) > 0);
+      const res = await api(`${svc.url}/v1/users`);
+      assert.equal(res.status, 503);
+      assert.ok(Number(res.headers['retry-after']) > 0);
       server.start();
       await until(
         async () => (await http(`${svc.url}/readyz`)).status === 200,
         15_000,
         'ready after migrating',
       );
-      assert.equal((await http(`${svc.url}/v1/users`)).status, 200);
+      assert.equal((await api(`${svc.url}/v1/users`)).status, 200);
     } finally {
       server.start();
       svc.child.kill('SIGTERM');
@@ -143,20 +148,20 @@ describe('users through a database outage', { skip }, () => {
   test('503 problem+json with Retry-After while PostgreSQL is down, recovery without a restart', async () => {
     const svc = await startService('users', { DATABASE_URL: server.url, DRAIN_DELAY_MS: '0' });
     assert.equal(
-      (await http(`${svc.url}/v1/users`, { method: 'POST', body: user('before@example.com') }))
+      (await api(`${svc.url}/v1/users`, { method: 'POST', body: user('before@example.com') }))
         .status,
       201,
     );
 
     server.stop();
-    const down = await http(`${svc.url}/v1/users?limit=5`);
+    const down = await api(`${svc.url}/v1/users?limit=5`);
     assert.equal(down.status, 503, down.body);
     assert.match(String(down.headers['content-type']), /^application\/problem\+json/);
     assert.ok(Number(down.headers['retry-after']) > 0);
     assert.equal(JSON.parse(down.body).status, 503);
     assert.equal((await http(`${svc.url}/readyz`)).status, 503);
     assert.equal((await http(`${svc.url}/livez`)).status, 200, 'alive: no reason to restart it');
-    const write = await http(`${svc.url}/v1/users`, {
+    const write = await api(`${svc.url}/v1/users`, {
       method: 'POST',
       body: user('during@example.com'),
     });
@@ -165,14 +170,14 @@ describe('users through a database outage', { skip }, () => {
     server.start();
     const t0 = Date.now();
     await until(
-      async () => (await http(`${svc.url}/v1/users?limit=5`)).status === 200,
+      async () => (await api(`${svc.url}/v1/users?limit=5`)).status === 200,
       10_000,
       'recovery',
     );
     const recoveredMs = Date.now() - t0;
     assert.equal((await http(`${svc.url}/readyz`)).status, 200);
     assert.equal(svc.child.exitCode, null, 'the same process served before, during and after');
-    const emails = JSON.parse((await http(`${svc.url}/v1/users`)).body).items.map(
+    const emails = JSON.parse((await api(`${svc.url}/v1/users`)).body).items.map(
       (u: { email: string }) => u.email,
     );
     assert.deepEqual(emails, ['before@example.com'], 'the write answered 503 was not stored');
