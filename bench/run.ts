@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { TokenIssuer, demoPrincipal } from '../packages/service-kit/src/auth/issuer.js';
 import { freePort, postgresBinDir } from '../packages/service-kit/testing/postgres-server.js';
 import { startBenchPostgres } from './postgres.js';
 import type { LoadResult, LoadSpec } from './load.js';
@@ -126,6 +127,17 @@ async function idleRss(s: Server) {
   s.idleRssMb = rssMb(s.child.pid);
 }
 
+// Authentication on, as in production: every request carries an admin's RS256 token and every
+// token is verified (against an inline JWKS, so no key fetch is in the measurement). The same
+// build with AUTH=disabled runs alongside: what verifying costs.
+const issuer = await TokenIssuer.create('https://bench-issuer.shiftops.invalid/', 'shiftops');
+const authEnv = {
+  AUTH_ISSUER: issuer.issuer,
+  AUTH_AUDIENCE: issuer.audience,
+  AUTH_JWKS: JSON.stringify(issuer.jwks()),
+};
+// requestHeaders() (bench/requests.ts) sends it, here and in the load process, which inherits it.
+process.env.BENCH_AUTHORIZATION = `Bearer ${await issuer.token(demoPrincipal(50))}`;
 const loader = spawn(process.execPath, ['--import', 'tsx', join(root, 'bench/load.ts')], {
   stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
 });
@@ -218,7 +230,8 @@ const profileFlags = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', cpuProf
 const common = { DATABASE_URL: dbUrl, DB_POOL_MAX: String(POOL_MAX) };
 // Request logging off for ours as for the baselines, which have no logger: the bench compares the
 // stack, not where a log line goes. DRAIN_DELAY_MS=0 so the servers stop at once at the end.
-const ourEnv = { ...common, LOG_LEVEL: 'warn', DRAIN_DELAY_MS: '0' };
+const ourEnv = { ...common, ...authEnv, LOG_LEVEL: 'warn', DRAIN_DELAY_MS: '0' };
+const authOffEnv = { ...common, AUTH: 'disabled', LOG_LEVEL: 'warn', DRAIN_DELAY_MS: '0' };
 log('starting servers');
 const ours = {
   users: await startServer(
@@ -231,6 +244,10 @@ const ours = {
     [...profileFlags, 'services/shifts/dist/server.js'],
     ourEnv,
   ),
+};
+const authOff = {
+  users: await startServer('auth-off-users', ['services/users/dist/server.js'], authOffEnv),
+  shifts: await startServer('auth-off-shifts', ['services/shifts/dist/server.js'], authOffEnv),
 };
 const floor = await startServer(
   'floor',
@@ -262,6 +279,8 @@ const servers = [
   ours.users,
   ours.shifts,
   ...(poolOnly ? [poolOnly.users, poolOnly.shifts] : []),
+  authOff.users,
+  authOff.shifts,
   floor,
   floorOurDriver,
   typical,
@@ -408,7 +427,13 @@ function pgbench(s: Scenario, clients: number, mode: 'extended' | 'prepared'): P
 }
 
 type Target =
-  'ours' | 'ours, pool only' | 'floor' | 'floor, our driver' | 'typical' | 'floor OFFSET';
+  | 'ours'
+  | 'ours, pool only'
+  | 'ours, auth off'
+  | 'floor'
+  | 'floor, our driver'
+  | 'typical'
+  | 'floor OFFSET';
 interface Sample {
   scenario: string;
   connections: number;
@@ -448,6 +473,7 @@ function targetsOf(s: Scenario): [Target, Server, string][] {
     ...(poolOnly
       ? [['ours, pool only', poolOnly[s.service], s.path] as [Target, Server, string]]
       : []),
+    ['ours, auth off', authOff[s.service], s.path],
     ['floor', floor, s.path],
     ['floor, our driver', floorOurDriver, s.path],
     ['typical', typical, s.path],
@@ -539,7 +565,7 @@ const pglite: {
 }[] = [];
 for (const svc of quick ? (['users'] as const) : (['users', 'shifts'] as const)) {
   const dir = mkdtempSync(join(tmpdir(), `shiftops-bench-pglite-${svc}-`));
-  const env = { DATA_DIR: dir, LOG_LEVEL: 'warn', DRAIN_DELAY_MS: '0' };
+  const env = { ...authEnv, DATA_DIR: dir, LOG_LEVEL: 'warn', DRAIN_DELAY_MS: '0' };
   const argv = [`services/${svc}/dist/server.js`];
   const first = await startServer(`pglite-${svc}`, argv, env);
   await stopServer(first);
@@ -604,6 +630,8 @@ const results = scenarios.flatMap((s) =>
     ...(s.offsetPath ? { floorOffset: stat(s.name, connections, 'floor OFFSET') } : {}),
     pgbenchExtended: stat(s.name, connections, 'pgbench extended'),
     pgbenchPrepared: stat(s.name, connections, 'pgbench prepared'),
+    authOff: stat(s.name, connections, 'ours, auth off'),
+    authOnOverOff: ratio(s.name, connections, 'ours', 'ours, auth off'),
     oursOverFloor: ratio(s.name, connections, 'ours', 'floor'),
     oursOverSameDriverFloor: ratio(s.name, connections, 'ours', 'floor, our driver'),
     oursOverTypical: ratio(s.name, connections, 'ours', 'typical'),
@@ -634,6 +662,7 @@ const ratios: Record<string, number> = {
         ),
       }
     : {}),
+  auth_on_over_off: lowest(results.map((r) => r.authOnOverOff)),
   deep_over_first_page: deepSweep.keysetP50 / firstSweep.keysetP50,
   offset_deep_over_first_page: deepSweep.offsetP50 / firstSweep.offsetP50,
 };
@@ -689,21 +718,22 @@ const spread = (s: { rps: number; rpsMin: number; rpsMax: number }) =>
   REPS > 1 ? `${n(s.rps)} (${n(s.rpsMin)}–${n(s.rpsMax)})` : n(s.rps);
 const lat = (s: { p50: number; p99: number }) => `${s.p50.toFixed(1)} / ${s.p99.toFixed(1)}`;
 const lines = [
-  `| scenario | conns | ours req/s | pool only | floor | floor, our driver | typical | pgbench ext / prep tps | p50 / p99 ms ours | floor, our driver | typical | ours/floor | ours/floor, our driver | ours/typical | ours/db | ours/pool only | errors |`,
-  `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+  `| scenario | conns | ours req/s | pool only | floor | floor, our driver | typical | pgbench ext / prep tps | p50 / p99 ms ours | floor, our driver | typical | ours/floor | ours/floor, our driver | ours/typical | ours/db | ours/pool only | ours/auth off | errors |`,
+  `| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
   ...results.flatMap((r) => {
     const errors =
       r.ours.errors +
+      r.authOff.errors +
       (r.poolOnly?.errors ?? 0) +
       r.floor.errors +
       r.floorOurDriver.errors +
       r.typical.errors +
       (r.floorOffset?.errors ?? 0);
-    const row = `| ${r.scenario} | ${r.connections} | ${spread(r.ours)} | ${r.poolOnly ? spread(r.poolOnly) : '–'} | ${spread(r.floor)} | ${spread(r.floorOurDriver)} | ${spread(r.typical)} | ${n(r.pgbenchExtended.rps)} / ${n(r.pgbenchPrepared.rps)} | ${lat(r.ours)} | ${lat(r.floorOurDriver)} | ${lat(r.typical)} | ${r.oursOverFloor.toFixed(2)} | ${r.oursOverSameDriverFloor.toFixed(2)} | ${r.oursOverTypical.toFixed(2)} | ${r.oursOverDbLimit.toFixed(2)} | ${r.pipeliningGain?.toFixed(2) ?? '–'} | ${errors} |`;
+    const row = `| ${r.scenario} | ${r.connections} | ${spread(r.ours)} | ${r.poolOnly ? spread(r.poolOnly) : '–'} | ${spread(r.floor)} | ${spread(r.floorOurDriver)} | ${spread(r.typical)} | ${n(r.pgbenchExtended.rps)} / ${n(r.pgbenchPrepared.rps)} | ${lat(r.ours)} | ${lat(r.floorOurDriver)} | ${lat(r.typical)} | ${r.oursOverFloor.toFixed(2)} | ${r.oursOverSameDriverFloor.toFixed(2)} | ${r.oursOverTypical.toFixed(2)} | ${r.oursOverDbLimit.toFixed(2)} | ${r.pipeliningGain?.toFixed(2) ?? '–'} | ${r.authOnOverOff.toFixed(2)} | ${errors} |`;
     if (!r.floorOffset) return [row];
     return [
       row,
-      `| ↳ same page by OFFSET (floor) | ${r.connections} | | | ${spread(r.floorOffset)} | | | | | | | | | | | | |`,
+      `| ↳ same page by OFFSET (floor) | ${r.connections} | | | ${spread(r.floorOffset)} | | | | | | | | | | | | | |`,
     ];
   }),
 ];

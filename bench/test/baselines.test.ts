@@ -5,10 +5,12 @@ import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { Lifecycle, migrate, type Database, type ServiceDefinition } from '@shiftops/service-kit';
 import {
+  bearer,
   createTestDatabase,
   openTestPostgres,
   postgresUrl,
   silentLogger,
+  testAuthConfig,
 } from '@shiftops/service-kit/testing';
 import { shiftsService } from '../../services/shifts/src/service.js';
 import { usersService } from '../../services/users/src/service.js';
@@ -35,7 +37,12 @@ describe(
         await migrate(db, svc.identity.name, svc.migrationsDir);
         await svc.seed(db, 300);
         ours[svc.identity.name] = await svc.buildApp({
-          config: { service: svc.identity, bodyLimitBytes: 65_536, gitCommit: 'test' },
+          config: {
+            service: svc.identity,
+            bodyLimitBytes: 65_536,
+            gitCommit: 'test',
+            auth: await testAuthConfig(),
+          },
           db,
           logger: silentLogger,
           lifecycle: new Lifecycle(),
@@ -65,7 +72,7 @@ describe(
     });
 
     async function compare(service: 'users' | 'shifts', path: string) {
-      const expected = await ours[service]!.inject({ url: path });
+      const expected = await ours[service]!.inject({ url: path, headers: await bearer() });
       assert.equal(expected.statusCode, 200, expected.body);
       for (const [name, server] of Object.entries(baselines)) {
         const res = await fetch(
@@ -111,6 +118,7 @@ describe(
       const expected = await ours.shifts!.inject({
         method: 'POST',
         url: '/v1/shifts',
+        headers: await bearer(),
         payload: body(crypto.randomUUID()),
       });
       assert.equal(expected.statusCode, 201, expected.body);

@@ -6,6 +6,8 @@ import { UserRepository } from '../../services/users/src/repository.js';
 import * as sql from '../sql.js';
 
 const now = new Date();
+// The bench calls as an admin: an unrestricted scope adds nothing to the SQL.
+const all = { kind: 'all' } as const;
 const userRow = {
   id: '00000000-0000-4000-8000-000000000001',
   email: 'a@example.com',
@@ -49,9 +51,9 @@ function capturing(row: object): { db: Database; sent: { text: string; params: u
 test("the baselines' SQL is the text the repositories send, with the same parameters", async () => {
   const users = capturing(userRow);
   const userRepo = new UserRepository(users.db);
-  await userRepo.get(userRow.id);
-  await userRepo.list({ limit: 50 });
-  await userRepo.list({ limit: 50, afterId: userRow.id });
+  await userRepo.get(userRow.id, all);
+  await userRepo.list({ limit: 50 }, all);
+  await userRepo.list({ limit: 50, afterId: userRow.id }, all);
   assert.deepEqual(users.sent, [
     { text: sql.getUser, params: [userRow.id] },
     { text: sql.listUsersFirstPage, params: [51] },
@@ -62,7 +64,7 @@ test("the baselines' SQL is the text the repositories send, with the same parame
   const shiftRepo = new ShiftRepository(shifts.db);
   const from = '2030-01-07T00:00:00.000Z';
   const to = '2030-01-14T00:00:00.000Z';
-  await shiftRepo.list({ locationId: 7, from, to, limit: 50 });
+  await shiftRepo.list({ locationId: 7, from, to, limit: 50 }, all);
   const input = {
     userId: userRow.id,
     locationId: 7,

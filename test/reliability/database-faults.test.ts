@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import {
+  bearer,
   postgresUrl,
   startPostgresServer,
   startService,
@@ -52,6 +53,7 @@ describe(
             if (p.status !== 503 || typeof p.type !== 'string') badResponses.push(body);
           } else if (status !== 200) badResponses.push(`${status} ${body}`);
         },
+        await bearer(),
       );
       await sleep(1500);
       server.stop();

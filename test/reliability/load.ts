@@ -19,6 +19,8 @@ export function startLoad(
     status: number,
     body: string,
   ) => void,
+  /** Sent with every request (e.g. the Authorization header). */
+  headers: Record<string, string> = {},
 ) {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const result: LoadResult = { total: 0, byStatus: new Map(), failures: [] };
@@ -28,7 +30,11 @@ export function startLoad(
       const payload = r.body === undefined ? undefined : JSON.stringify(r.body);
       const req = request(
         `${baseUrl}${r.path}`,
-        { method: r.method, agent, headers: payload ? { 'content-type': 'application/json' } : {} },
+        {
+          method: r.method,
+          agent,
+          headers: { ...headers, ...(payload ? { 'content-type': 'application/json' } : {}) },
+        },
         (res) => {
           let body = '';
           res.setEncoding('utf8');

@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  bearer,
   createTestDatabase,
   http,
   postgresUrl,
@@ -47,8 +48,10 @@ describe('resource limits', { skip: url ? false : 'no PostgreSQL server' }, () =
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let svc: RunningService;
   let port: number;
+  let auth: { authorization: string };
   before(async () => {
     database = await createTestDatabase(url!);
+    auth = await bearer();
     svc = await startService('users', {
       DATABASE_URL: database.url,
       DRAIN_DELAY_MS: '0',
@@ -74,7 +77,7 @@ describe('resource limits', { skip: url ? false : 'no PostgreSQL server' }, () =
     const res = await raw(
       port,
       [
-        `POST /v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`,
+        `POST /v1/users HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth.authorization}\r\nContent-Type: application/json\r\nContent-Length: ${size}\r\n\r\n`,
         `{"email":"${'x'.repeat(65_536)}`,
       ],
       0,
@@ -84,7 +87,7 @@ describe('resource limits', { skip: url ? false : 'no PostgreSQL server' }, () =
     assert.match(res.response, /content-type: application\/problem\+json/i);
     assert.ok(res.closedAfterMs < 5000, 'answered without waiting for the rest of the body');
     assertAlive();
-    assert.equal((await http(`${svc.url}/livez`)).status, 200);
+    assert.equal((await http(`${svc.opsUrl}/livez`)).status, 200);
     const grown = rssMiB(svc.child.pid!) - before;
     assert.ok(grown < 20, `the body was not buffered (RSS grew ${grown.toFixed(1)} MiB)`);
   });
@@ -94,7 +97,7 @@ describe('resource limits', { skip: url ? false : 'no PostgreSQL server' }, () =
     const nested = await raw(
       port,
       [
-        `POST /v1/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${deep.length}\r\nConnection: close\r\n\r\n${deep}`,
+        `POST /v1/users HTTP/1.1\r\nHost: x\r\nAuthorization: ${auth.authorization}\r\nContent-Type: application/json\r\nContent-Length: ${deep.length}\r\nConnection: close\r\n\r\n${deep}`,
       ],
       0,
       5000,
@@ -102,9 +105,11 @@ describe('resource limits', { skip: url ? false : 'no PostgreSQL server' }, () =
     assert.match(nested.response, /^HTTP\/1\.1 400/);
     const manyItems = Array.from({ length: 10_000 }, (_, i) => `locationId=${i}`).join('&');
     // A 15,000-character target is over the service's 8 KiB limit: 414, before any parsing.
-    const many = await http(`${svc.url}/v1/users?${manyItems.slice(0, 15_000)}`);
+    const many = await http(`${svc.url}/v1/users?${manyItems.slice(0, 15_000)}`, { headers: auth });
     assert.equal(many.status, 414);
-    const repeated = await http(`${svc.url}/v1/users?${manyItems.slice(0, 8000)}`);
+    const repeated = await http(`${svc.url}/v1/users?${manyItems.slice(0, 8000)}`, {
+      headers: auth,
+    });
     assert.equal(repeated.status, 400);
     assert.match(String(repeated.headers['content-type']), /problem\+json/);
     assert.match(String(many.headers['content-type']), /problem\+json/);
@@ -121,7 +126,7 @@ describe('resource limits', { skip: url ? false : 'no PostgreSQL server' }, () =
       'a request line over 16 KiB is refused',
     );
     assertAlive();
-    assert.equal((await http(`${svc.url}/livez`)).status, 200);
+    assert.equal((await http(`${svc.opsUrl}/livez`)).status, 200);
   });
 
   test('slow clients (slowloris) are cut off after REQUEST_TIMEOUT_MS while others are served', async () => {
@@ -131,7 +136,7 @@ describe('resource limits', { skip: url ? false : 'no PostgreSQL server' }, () =
       .concat(Array(200).fill('a'));
     const slow = Array.from({ length: 50 }, () => raw(port, headerBytes, 100, 15_000));
     await sleep(500);
-    const meanwhile = await http(`${svc.url}/livez`);
+    const meanwhile = await http(`${svc.opsUrl}/livez`);
     assert.equal(meanwhile.status, 200, 'served while 50 slow clients hold connections');
     const closed = await Promise.all(slow);
     for (const c of closed)
@@ -157,7 +162,7 @@ describe('resource limits', { skip: url ? false : 'no PostgreSQL server' }, () =
       const res = await http(`${svc.url}/v1/users`, {
         method: 'POST',
         rawBody: kind.body,
-        headers: { 'content-type': 'application/json' },
+        headers: { ...auth, 'content-type': 'application/json' },
       });
       assert.equal(res.status, kind.status, `request ${i}: ${res.body.slice(0, 200)}`);
       assert.match(String(res.headers['content-type']), /problem\+json/);

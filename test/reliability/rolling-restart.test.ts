@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  bearer,
   createTestDatabase,
   postgresUrl,
   startService,
@@ -43,20 +44,25 @@ describe('rolling restart under load', { skip: url ? false : 'no PostgreSQL serv
     const base = await proxy.listen();
     await until(() => instances.every((i) => proxy.isReady(i.url)), 5000, 'both backends ready');
 
-    const load = startLoad(base, 8, (w, seq) =>
-      seq % 4 === 0
-        ? {
-            method: 'POST',
-            path: '/v1/users',
-            body: {
-              email: `w${w}.${seq}@example.com`,
-              firstName: 'R',
-              lastName: 'R',
-              role: 'employee',
-              locationId: 1 + w,
-            },
-          }
-        : { method: 'GET', path: `/v1/users?locationId=${1 + w}&limit=10` },
+    const load = startLoad(
+      base,
+      8,
+      (w, seq) =>
+        seq % 4 === 0
+          ? {
+              method: 'POST',
+              path: '/v1/users',
+              body: {
+                email: `w${w}.${seq}@example.com`,
+                firstName: 'R',
+                lastName: 'R',
+                role: 'employee',
+                locationId: 1 + w,
+              },
+            }
+          : { method: 'GET', path: `/v1/users?locationId=${1 + w}&limit=10` },
+      undefined,
+      await bearer(),
     );
     await sleep(1000);
     for (let i = 0; i < instances.length; i++) {
