@@ -66,6 +66,7 @@ LABEL org.opencontainers.image.title="shiftops-${SERVICE}" \
       io.shiftops.fault="${FAULT}"
 ENV NODE_ENV=production \
     PORT=8080 \
+    OPS_PORT=9090 \
     APP_VERSION=${VERSION} \
     GIT_COMMIT=${REVISION}
 # /app/build-fault, read by packages/service-kit/src/config.ts (relative: the WORKDIR is /app).
@@ -73,7 +74,7 @@ RUN printf '%s\n' "${FAULT}" > build-fault
 WORKDIR /app/services/${SERVICE}
 # The image's `node` user, by number so Kubernetes can verify runAsNonRoot.
 USER 1000:1000
-EXPOSE 8080
+EXPOSE 8080 9090
 # node runs as PID 1 without an init: the app handles SIGTERM/SIGINT itself (drain, close,
 # exit 0) and starts no child processes, so there is nothing to reap.
 STOPSIGNAL SIGTERM

@@ -90,23 +90,35 @@ async function status(url: string): Promise<number> {
   }
 }
 
-/** Spawns a server and measures the time from spawn to its first /readyz 200. */
+/**
+ * Spawns a server and measures the time from spawn to its first /readyz 200: on the operations
+ * port (OPS_PORT) for ours, on the main port for the baselines, which have no second port.
+ */
 async function startServer(
   name: string,
   argv: string[],
   env: Record<string, string>,
 ): Promise<Server> {
   const port = await freePort();
+  const opsPort = await freePort();
+  const baseline = !argv.some((a) => a.includes('dist/server.js'));
   const t0 = performance.now();
   const child = spawn(process.execPath, argv, {
     cwd: root,
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: {
+      ...process.env,
+      ...env,
+      PORT: String(port),
+      OPS_PORT: String(opsPort),
+      HOST: '127.0.0.1',
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const url = `http://127.0.0.1:${port}`;
-  while ((await status(`${url}/readyz`)) !== 200) {
+  const readyz = `http://127.0.0.1:${baseline ? port : opsPort}/readyz`;
+  while ((await status(readyz)) !== 200) {
     if (child.exitCode !== null) throw new Error(`${name} exited during start-up:\n${stderr}`);
     if (performance.now() - t0 > 60_000) throw new Error(`${name} not ready after 60 s`);
     await sleep(5);

@@ -20,11 +20,19 @@ if (!['pretty', 'json'].includes(format)) {
 const issuer = await devIssuer(dataRoot);
 
 const services = [
-  { name: 'users', port: process.env.USERS_PORT ?? '8081' },
-  { name: 'shifts', port: process.env.SHIFTS_PORT ?? '8082' },
+  {
+    name: 'users',
+    port: process.env.USERS_PORT ?? '8081',
+    ops: process.env.USERS_OPS_PORT ?? '9081',
+  },
+  {
+    name: 'shifts',
+    port: process.env.SHIFTS_PORT ?? '8082',
+    ops: process.env.SHIFTS_OPS_PORT ?? '9082',
+  },
 ];
 
-const children = services.map(({ name, port }) => {
+const children = services.map(({ name, port, ops }) => {
   const child = spawn(process.execPath, [`services/${name}/dist/server.js`], {
     stdio: ['ignore', format === 'pretty' ? 'pipe' : 'inherit', 'inherit'],
     env: {
@@ -34,6 +42,7 @@ const children = services.map(({ name, port }) => {
       ...process.env,
       PORT: port,
       DATA_DIR: join(dataRoot, name),
+      OPS_PORT: ops,
     },
   });
   // One prettifier per service, so lines of the two never interleave mid-line.
@@ -67,10 +76,10 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-async function ready(port) {
+async function ready(opsPort) {
   for (;;) {
     try {
-      if ((await fetch(`http://localhost:${port}/readyz`)).ok) return;
+      if ((await fetch(`http://localhost:${opsPort}/readyz`)).ok) return;
     } catch {
       // not listening yet
     }
@@ -78,13 +87,14 @@ async function ready(port) {
   }
 }
 
-await Promise.all(services.map((s) => ready(s.port)));
+await Promise.all(services.map((s) => ready(s.ops)));
 // Demo users 50, 10 and 1 (see scripts/token.mjs for the others).
 const [admin, manager, employee] = await Promise.all([50, 10, 1].map((n) => issuer.token(n)));
 const [u, s] = services.map((svc) => `http://localhost:${svc.port}`);
 console.log(`
   users  API: ${u}/v1/users   (OpenAPI: /openapi.json)
   shifts API: ${s}/v1/shifts  (OpenAPI: /openapi.json)
+  operations: http://localhost:${services[0].ops} and :${services[1].ops} (/livez /readyz /metrics /version)
 
   Tokens (12 h) from the development issuer in ${join(dataRoot, 'dev-issuer')}; paste into your shell:
     export ADMIN=${admin}

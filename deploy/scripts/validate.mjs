@@ -22,6 +22,7 @@ import { tmpdir, homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, stringify } from 'yaml';
+import { authConfigProblems } from './auth-config.mjs';
 
 const DEFAULT_K8S_MINOR = '1.34'; // used only when cluster/versions.env does not pin one
 const deploy = fileURLToPath(new URL('..', import.meta.url));
@@ -100,7 +101,7 @@ try {
   );
   const overlays = readdirSync(join(deploy, 'overlays'))
     .filter((o) => existsSync(join(deploy, 'overlays', o, 'kustomization.yaml')))
-    .map((o) => ({ name: `overlay ${o}`, dir: join(deploy, 'overlays', o) }));
+    .map((o) => ({ name: `overlay ${o}`, overlay: o, dir: join(deploy, 'overlays', o) }));
   const targets = [...overlays, ...componentCombinations(work)];
 
   const builtFiles = [];
@@ -128,6 +129,13 @@ try {
       rules.set(d.metadata.name, stringify(d.spec));
     }
     console.log(`ok   build ${t.name} (${docs.length} objects)`);
+    if (t.overlay) {
+      const problems = authConfigProblems(docs, t.overlay);
+      if (problems.length) {
+        failures.push(`auth ${t.name}`);
+        console.log(`FAIL auth ${t.name}\n${problems.map((p) => `     ${p}`).join('\n')}`);
+      } else console.log(`ok   auth ${t.name} (issuer, audience and one key source)`);
+    }
   }
 
   // One kubernetes-validate run per target keeps the error next to the target's name.

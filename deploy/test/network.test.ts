@@ -35,11 +35,16 @@ for (const { name, objects } of allBuilds()) {
       });
       if (object.kind !== 'Deployment') continue;
 
-      it(`${owner} accepts only the ingress controller and Prometheus, on the http port`, () => {
+      it(`${owner} accepts only the ingress controller (http port) and Prometheus (ops port)`, () => {
         const ingress = own[0]!.spec.ingress;
         assert.equal(ingress.length, 2);
+        const portOf = (name: string) =>
+          ingress.find((r: { from: { podSelector: { matchLabels: Record<string, string> } }[] }) =>
+            r.from.some((p) => p.podSelector.matchLabels['app.kubernetes.io/name'] === name),
+          )?.ports;
+        assert.deepEqual(portOf('ingress-nginx'), [{ port: 'http', protocol: 'TCP' }]);
+        assert.deepEqual(portOf('prometheus'), [{ port: 'ops', protocol: 'TCP' }]);
         for (const rule of ingress) {
-          assert.deepEqual(rule.ports, [{ port: 'http', protocol: 'TCP' }]);
           for (const peer of rule.from) {
             assert.ok(
               peer.namespaceSelector && peer.podSelector,
@@ -49,11 +54,13 @@ for (const { name, objects } of allBuilds()) {
         }
       });
 
-      it(`${owner} reaches only DNS and PostgreSQL`, () => {
+      // Production also fetches the token issuer's JWKS over https; elsewhere the keys are local.
+      const https = name === 'overlay production' ? ['TCP/443'] : [];
+      it(`${owner} reaches only DNS and PostgreSQL${https.length ? ' and the issuer (443)' : ''}`, () => {
         const ports = own[0]!.spec.egress.flatMap((r: K8sObject) =>
           r.ports.map((p: K8sObject) => `${p.protocol}/${p.port}`),
         );
-        assert.deepEqual(ports.sort(), ['TCP/53', 'TCP/5432', 'UDP/53']);
+        assert.deepEqual(ports.sort(), [...https, 'TCP/53', 'TCP/5432', 'UDP/53'].sort());
         const dns = own[0]!.spec.egress.find((r: K8sObject) =>
           r.ports.some((p: K8sObject) => p.port === 53),
         );

@@ -90,19 +90,22 @@ for (const { name, objects } of allBuilds()) {
           assert.equal(d.spec.replicas, undefined);
         });
 
-        it('probes /livez for startup and liveness and /readyz for readiness on the http port', () => {
+        it('probes /livez for startup and liveness and /readyz for readiness on the ops port', () => {
           assert.equal(c.startupProbe.httpGet.path, '/livez');
           assert.equal(c.livenessProbe.httpGet.path, '/livez');
           assert.equal(c.readinessProbe.httpGet.path, '/readyz');
           for (const p of ['startupProbe', 'readinessProbe', 'livenessProbe']) {
-            assert.equal(c[p].httpGet.port, 'http');
+            assert.equal(c[p].httpGet.port, 'ops');
           }
-          assert.ok(
-            c.ports.some(
-              (p: { name: string; containerPort: number }) =>
-                p.name === 'http' && p.containerPort === 8080,
-            ),
+          const ports = Object.fromEntries(
+            c.ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]),
           );
+          assert.deepEqual(ports, { http: 8080, ops: 9090 });
+          const env = Object.fromEntries(
+            c.env.map((e: { name: string; value?: string }) => [e.name, e.value]),
+          );
+          assert.equal(env.PORT, '8080');
+          assert.equal(env.OPS_PORT, '9090');
           // Liveness must be slower to give up than readiness: a slow database takes a pod out of
           // the Service, it does not restart it.
           const giveUp = (p: { periodSeconds: number; failureThreshold: number }) =>

@@ -16,6 +16,8 @@ export class ReadinessProxy {
   private timer?: NodeJS.Timeout;
   private server?: Server;
   backends: string[] = [];
+  /** Where each backend's /readyz is (its operations port), as the kubelet probes it. */
+  readonly probeUrls = new Map<string, string>();
 
   constructor(private readonly pollMs = 100) {}
 
@@ -49,7 +51,9 @@ export class ReadinessProxy {
     await Promise.all(
       this.backends.map(async (b) => {
         try {
-          const res = await fetch(`${b}/readyz`, { signal: AbortSignal.timeout(2000) });
+          const res = await fetch(`${this.probeUrls.get(b) ?? b}/readyz`, {
+            signal: AbortSignal.timeout(2000),
+          });
           if (res.ok) return this.passed(b);
         } catch {
           // refused or timed out: a failed check like a 503

@@ -40,6 +40,7 @@ describe('rolling restart under load', { skip: url ? false : 'no PostgreSQL serv
       await startService('users', env),
       await startService('users', env),
     ];
+    for (const i of instances) proxy.probeUrls.set(i.url, i.opsUrl);
     proxy.backends = instances.map((i) => i.url);
     const base = await proxy.listen();
     await until(() => instances.every((i) => proxy.isReady(i.url)), 5000, 'both backends ready');
@@ -68,6 +69,7 @@ describe('rolling restart under load', { skip: url ? false : 'no PostgreSQL serv
     for (let i = 0; i < instances.length; i++) {
       const old = instances[i]!;
       const replacement = await startService('users', env);
+      proxy.probeUrls.set(replacement.url, replacement.opsUrl);
       proxy.backends = [...proxy.backends, replacement.url];
       await until(() => proxy.isReady(replacement.url), 5000, 'the replacement to be ready');
       old.child.kill('SIGTERM');

@@ -38,7 +38,12 @@ export interface ServiceAppOptions {
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
-/** Builds the Fastify app both services share: errors, validation, health, metrics, OpenAPI. */
+/**
+ * Builds the Fastify app both services share: errors, validation, authentication, OpenAPI, and
+ * beside it `app.ops`, the operations app (/livez, /readyz, /metrics, /version) that listens on
+ * its own port, reachable only inside the cluster (podinfo does the same). Closing the app
+ * closes both.
+ */
 export async function createServiceApp(options: ServiceAppOptions): Promise<FastifyInstance> {
   const { config, db, logger } = options;
   const lifecycle = options.lifecycle ?? new Lifecycle();
@@ -129,12 +134,21 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
       security: config.auth.mode === 'enabled' ? [{ bearerAuth: [] }] : [],
     },
   });
-  registerHealth(app, db, lifecycle, async () => verifier?.unavailable(), {
+  const ops = Fastify({ loggerInstance: logger, disableRequestLogging: true });
+  registerErrorHandling(ops);
+  registerHealth(ops, db, lifecycle, async () => verifier?.unavailable(), {
     service: config.service.name,
     version: config.service.version,
     commit: config.gitCommit,
   });
-  registerMetrics(app, db, config.service.name);
+  registerMetrics(app, ops, db, config.service.name);
+  app.decorate('ops', ops);
+  app.addHook('onReady', async () => {
+    await ops.ready();
+  });
+  app.addHook('onClose', async () => {
+    await ops.close();
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(options.routes, { db });
   return app;
@@ -149,6 +163,8 @@ export type RouteLinks = Record<
 declare module 'fastify' {
   interface FastifyInstance {
     lifecycle: Lifecycle;
+    /** The operations endpoints, served on their own port (config.opsPort). */
+    ops: FastifyInstance;
   }
   interface FastifyContextConfig {
     links?: RouteLinks;

@@ -106,6 +106,7 @@ async function serve(
 ) {
   const lifecycle = new Lifecycle({ starting: true });
   const app = await def.buildApp({ config, db, logger, lifecycle });
+  await app.ops.listen({ port: config.opsPort, host: config.host });
   await app.listen({ port: config.port, host: config.host });
 
   let stopping = false;

@@ -51,6 +51,8 @@ export function http(
 
 export interface RunningService {
   url: string;
+  /** The operations port: /livez, /readyz, /metrics, /version. */
+  opsUrl: string;
   child: ChildProcess;
   /** Resolves with the exit code (or signal name) when the process ends. */
   exited: Promise<number | string>;
@@ -59,8 +61,8 @@ export interface RunningService {
 
 /**
  * Starts services/<name>/src/server.ts as its own process, verifying the test issuer's tokens
- * (testing/auth.ts) unless `env` says otherwise, and waits until `waitFor` (default /readyz)
- * answers 200.
+ * (testing/auth.ts) unless `env` says otherwise, and waits until `waitFor` (default /readyz) on
+ * the operations port answers 200.
  */
 export async function startService(
   name: 'users' | 'shifts',
@@ -68,6 +70,7 @@ export async function startService(
   { waitFor = '/readyz', readyTimeoutMs = 60_000 } = {},
 ): Promise<RunningService> {
   const port = await freePort();
+  const opsPort = await freePort();
   const child = spawn(
     process.execPath,
     ['--conditions=source', '--import', 'tsx', `services/${name}/src/server.ts`],
@@ -79,6 +82,7 @@ export async function startService(
         ...(await testAuthEnv()),
         ...env,
         PORT: String(port),
+        OPS_PORT: String(opsPort),
         HOST: '127.0.0.1',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -91,11 +95,12 @@ export async function startService(
     child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
   );
   const url = `http://127.0.0.1:${port}`;
+  const opsUrl = `http://127.0.0.1:${opsPort}`;
   const deadline = Date.now() + readyTimeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${name} exited during start-up:\n${output}`);
     try {
-      if ((await http(`${url}${waitFor}`)).status === 200) break;
+      if ((await http(`${opsUrl}${waitFor}`)).status === 200) break;
     } catch {
       // not listening yet
     }
@@ -105,5 +110,5 @@ export async function startService(
     }
     await sleep(100);
   }
-  return { url, child, exited, logs: () => output };
+  return { url, opsUrl, child, exited, logs: () => output };
 }

@@ -76,7 +76,7 @@ describe('users process lifecycle on PostgreSQL', { skip }, () => {
     await until(
       async () => {
         try {
-          const r = await http(`${svc.url}/readyz`);
+          const r = await http(`${svc.opsUrl}/readyz`);
           if (seen.at(-1) !== String(r.status)) seen.push(String(r.status));
           return false;
         } catch {
@@ -104,7 +104,7 @@ describe('users process lifecycle on PostgreSQL', { skip }, () => {
       DRAIN_DELAY_MS: '60000',
     });
     svc.child.kill('SIGTERM');
-    await until(async () => (await http(`${svc.url}/readyz`)).status === 503, 5000, 'draining');
+    await until(async () => (await http(`${svc.opsUrl}/readyz`)).status === 503, 5000, 'draining');
     const t0 = Date.now();
     svc.child.kill('SIGTERM');
     assert.equal(await svc.exited, 130);
@@ -127,13 +127,15 @@ describe('users through a database outage', { skip }, () => {
       { waitFor: '/livez' },
     );
     try {
-      assert.deepEqual(JSON.parse((await http(`${svc.url}/readyz`)).body), { status: 'starting' });
+      assert.deepEqual(JSON.parse((await http(`${svc.opsUrl}/readyz`)).body), {
+        status: 'starting',
+      });
       const res = await api(`${svc.url}/v1/users`);
       assert.equal(res.status, 503);
       assert.ok(Number(res.headers['retry-after']) > 0);
       server.start();
       await until(
-        async () => (await http(`${svc.url}/readyz`)).status === 200,
+        async () => (await http(`${svc.opsUrl}/readyz`)).status === 200,
         15_000,
         'ready after migrating',
       );
@@ -159,8 +161,8 @@ describe('users through a database outage', { skip }, () => {
     assert.match(String(down.headers['content-type']), /^application\/problem\+json/);
     assert.ok(Number(down.headers['retry-after']) > 0);
     assert.equal(JSON.parse(down.body).status, 503);
-    assert.equal((await http(`${svc.url}/readyz`)).status, 503);
-    assert.equal((await http(`${svc.url}/livez`)).status, 200, 'alive: no reason to restart it');
+    assert.equal((await http(`${svc.opsUrl}/readyz`)).status, 503);
+    assert.equal((await http(`${svc.opsUrl}/livez`)).status, 200, 'alive: no reason to restart it');
     const write = await api(`${svc.url}/v1/users`, {
       method: 'POST',
       body: user('during@example.com'),
@@ -175,7 +177,7 @@ describe('users through a database outage', { skip }, () => {
       'recovery',
     );
     const recoveredMs = Date.now() - t0;
-    assert.equal((await http(`${svc.url}/readyz`)).status, 200);
+    assert.equal((await http(`${svc.opsUrl}/readyz`)).status, 200);
     assert.equal(svc.child.exitCode, null, 'the same process served before, during and after');
     const emails = JSON.parse((await api(`${svc.url}/v1/users`)).body).items.map(
       (u: { email: string }) => u.email,

@@ -274,27 +274,33 @@ forEachDatabase(usersService, (t) => {
     assert.ok(doc.paths['/v1/users'].post.responses['409']);
   });
 
-  test('health, version and metrics endpoints answer', async () => {
-    assert.equal((await t.app.inject('/livez')).statusCode, 200);
-    assert.deepEqual((await t.app.inject('/readyz')).json(), { status: 'ready' });
-    assert.deepEqual((await t.app.inject('/version')).json(), {
+  test('health, version and metrics endpoints answer on the operations app, not the API', async () => {
+    const ops = t.app.ops;
+    assert.equal((await ops.inject('/livez')).statusCode, 200);
+    assert.deepEqual((await ops.inject('/readyz')).json(), { status: 'ready' });
+    assert.deepEqual((await ops.inject('/version')).json(), {
       service: 'users',
       version: '0.1.0',
       commit: 'test',
     });
     await t.app.inject('/v1/users/00000000-0000-4000-8000-000000000000');
-    const metrics = (await t.app.inject('/metrics')).body;
+    const metrics = (await ops.inject('/metrics')).body;
     assert.match(
       metrics,
       /http_request_duration_seconds_count\{[^}]*route="\/v1\/users\/:id",method="GET",status_code="404"\} [1-9]/,
     );
     assert.match(metrics, /db_pool_connections\{[^}]*state="max"/);
     assert.match(metrics, /process_cpu_user_seconds_total/);
+    for (const path of ['/livez', '/readyz', '/metrics', '/version']) {
+      assertProblem(await t.app.inject(path), 404);
+    }
+    assertProblem(await ops.inject('/v1/users'), 404);
+    assertProblem(await ops.inject('/openapi.json'), 404);
   });
 
   test('/readyz turns 503 while draining', async () => {
     t.app.lifecycle.startDraining();
-    const res = await t.app.inject('/readyz');
+    const res = await t.app.ops.inject('/readyz');
     assert.equal(res.statusCode, 503);
     assert.deepEqual(res.json(), { status: 'draining' });
   });

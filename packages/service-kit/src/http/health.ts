@@ -13,10 +13,9 @@ export function registerHealth(
   authUnavailable: () => Promise<string | undefined>,
   version: { service: string; version: string; commit: string },
 ) {
-  const hidden = { schema: { hide: true } };
-  app.get('/livez', hidden, async () => ({ status: 'ok' }));
+  app.get('/livez', async () => ({ status: 'ok' }));
 
-  app.get('/readyz', hidden, async (_request, reply) => {
+  app.get('/readyz', async (_request, reply) => {
     if (lifecycle.draining) return reply.status(503).send({ status: 'draining' });
     if (lifecycle.starting) return reply.status(503).send({ status: 'starting' });
     try {
@@ -30,5 +29,5 @@ export function registerHealth(
     return { status: 'ready' };
   });
 
-  app.get('/version', hidden, async () => version);
+  app.get('/version', async () => version);
 }

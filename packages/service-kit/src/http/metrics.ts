@@ -6,8 +6,16 @@ import type { Database } from '../db/database.js';
 // metric read a real bucket edge instead of an interpolation across a wide bucket.
 export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2.5, 5];
 
-/** Registers /metrics and request timing on a registry of this app's own (tests build many apps). */
-export function registerMetrics(app: FastifyInstance, db: Database, service: string) {
+/**
+ * Times the requests of `app` and serves /metrics on `ops`, from a registry of this app's own
+ * (tests build many apps).
+ */
+export function registerMetrics(
+  app: FastifyInstance,
+  ops: FastifyInstance,
+  db: Database,
+  service: string,
+) {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry });
@@ -43,7 +51,7 @@ export function registerMetrics(app: FastifyInstance, db: Database, service: str
     );
   });
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  ops.get('/metrics', async (_request, reply) => {
     reply.type(registry.contentType);
     return registry.metrics();
   });

@@ -1,0 +1,1 @@
+export function authConfigProblems(objects: unknown[], overlay: string): string[];
