@@ -2,10 +2,7 @@
 // pair kept under the data directory (made on first use), its public keys in jwks.json for the
 // services, and the demo users' claims as both services seed them.
 import { join } from 'node:path';
-import { TokenIssuer, demoPrincipal } from '@shiftops/service-kit/issuer';
-
-export const DEV_ISSUER = 'https://dev-issuer.shiftops.localhost/';
-export const DEV_AUDIENCE = 'shiftops';
+import { DEV_AUDIENCE, DEV_ISSUER, TokenIssuer, demoPrincipal } from '@shiftops/service-kit/issuer';
 /** The issuer kept in <dataRoot>/dev-issuer (dataRoot: DATA_DIR, as for the databases). */
 export async function devIssuer(dataRoot = process.env.DATA_DIR || '.data') {
   const dir = join(dataRoot, 'dev-issuer');

@@ -68,6 +68,25 @@ for (const { name, objects } of allBuilds()) {
       });
     }
 
+    it('the Ingresses route only /v1/ and /openapi.json to the http port (no /metrics, /readyz)', () => {
+      const ingresses = ofKind(objects, 'Ingress');
+      assert.equal(ingresses.length, 2);
+      for (const ing of ingresses) {
+        const paths = ing.spec.rules.flatMap((r: K8sObject) => r.http.paths);
+        assert.deepEqual(
+          paths.map((p: K8sObject) => `${p.pathType} ${p.path} → ${p.backend.service.port.name}`),
+          ['Prefix /v1/ → http', 'Exact /openapi.json → http'],
+        );
+      }
+      for (const svc of ofKind(objects, 'Service').filter((s) => s.metadata.name !== 'postgres')) {
+        assert.deepEqual(
+          svc.spec.ports.map((p: K8sObject) => p.targetPort),
+          ['http'],
+          `${svc.metadata.name}: the Service exposes only the API port`,
+        );
+      }
+    });
+
     it('lets only the APIs reach the in-cluster database, when there is one', () => {
       const pg = policies.find((p) => p.metadata.name === 'postgres');
       if (!ofKind(objects, 'StatefulSet').length) return assert.equal(pg, undefined);

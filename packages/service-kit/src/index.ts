@@ -60,6 +60,8 @@ export { createVerifier, forbidden, unauthorized, type Verifier } from './auth/v
 export { remoteKeys, localKeys, KeysUnavailable, type KeySource } from './auth/keys.js';
 export {
   TokenIssuer,
+  DEV_AUDIENCE,
+  DEV_ISSUER,
   demoPrincipal,
   generateSigningKey,
   type SigningKey,

@@ -7,6 +7,13 @@ import type { Principal } from './principal.js';
 
 const ALG = 'RS256';
 
+/**
+ * The development issuer's identity: `npm start`, the local and staging overlays and the test
+ * cluster trust it; production never does (deploy/scripts/auth-config.mjs).
+ */
+export const DEV_ISSUER = 'https://dev-issuer.shiftops.localhost/';
+export const DEV_AUDIENCE = 'shiftops';
+
 export interface SigningKey {
   kid: string;
   privateKey: CryptoKey;

@@ -1,0 +1,41 @@
+// Access tokens for the APIs in the test cluster. The local and staging overlays trust the
+// development issuer (DEV_ISSUER) and read its public keys from the ConfigMap
+// shiftops-dev-issuer (key jwks.json) in their namespace; this is the same issuer `npm start`
+// and `npm run token` use (key pair under .data/dev-issuer, made on first use, never in git).
+import { join } from 'node:path';
+import {
+  DEV_AUDIENCE,
+  DEV_ISSUER,
+  TokenIssuer,
+  demoPrincipal,
+} from '../../../packages/service-kit/src/auth/issuer.js';
+import type { Principal } from '../../../packages/service-kit/src/auth/principal.js';
+import { REPO, kubectlOk } from './cluster.js';
+
+let issuer: Promise<TokenIssuer> | undefined;
+export function devIssuer(): Promise<TokenIssuer> {
+  issuer ??= TokenIssuer.persistent(
+    join(process.env.DATA_DIR || join(REPO, '.data'), 'dev-issuer'),
+    DEV_ISSUER,
+    DEV_AUDIENCE,
+  );
+  return issuer;
+}
+
+/** Creates or updates the ConfigMap the overlays read the issuer's public keys from. */
+export async function applyDevIssuerKeys(namespace: string): Promise<void> {
+  const jwks = JSON.stringify((await devIssuer()).jwks());
+  const manifest = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'shiftops-dev-issuer', namespace },
+    data: { 'jwks.json': jwks },
+  };
+  await kubectlOk(['apply', '--server-side', '-f', '-'], { input: JSON.stringify(manifest) });
+}
+
+/** `Authorization` header value for a caller: demo user n (as seeded) or any principal. */
+export async function bearer(who: number | Principal): Promise<string> {
+  const principal = typeof who === 'number' ? demoPrincipal(who) : who;
+  return `Bearer ${await (await devIssuer()).token(principal)}`;
+}
