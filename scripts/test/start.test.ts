@@ -16,7 +16,12 @@ after(() => rmSync(dataRoot, { recursive: true, force: true }));
 
 /** Runs start.mjs until both services are ready, then Ctrl-C; resolves with what it printed. */
 async function npmStart(env: Record<string, string>) {
-  const [users, shifts] = [await freePort(), await freePort()];
+  const [users, shifts, usersOps, shiftsOps] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const child = spawn(process.execPath, ['scripts/start.mjs'], {
     cwd: repoRoot,
     env: {
@@ -24,6 +29,8 @@ async function npmStart(env: Record<string, string>) {
       NODE_OPTIONS: '',
       USERS_PORT: String(users),
       SHIFTS_PORT: String(shifts),
+      USERS_OPS_PORT: String(usersOps),
+      SHIFTS_OPS_PORT: String(shiftsOps),
       DATA_DIR: dataRoot,
       ...env,
     },
@@ -42,8 +49,17 @@ async function npmStart(env: Record<string, string>) {
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  const res = await fetch(`http://127.0.0.1:${users}/v1/users?limit=1`);
+  // The printed tokens are the way in: no token is a 401, the manager's sees location 1 only.
+  assert.equal((await fetch(`http://127.0.0.1:${users}/v1/users?limit=1`)).status, 401);
+  const manager = /export MANAGER=(\S+)/.exec(out)?.[1];
+  assert.ok(manager, `no manager token printed:\n${out}`);
+  const res = await fetch(`http://127.0.0.1:${users}/v1/users?limit=200`, {
+    headers: { authorization: `Bearer ${manager}` },
+  });
   assert.equal(res.status, 200);
+  const { items } = (await res.json()) as { items: { locationId: number }[] };
+  assert.ok(items.length > 0 && items.every((u) => u.locationId === 1));
+  assert.equal((await fetch(`http://127.0.0.1:${usersOps}/readyz`)).status, 200);
   child.kill('SIGINT');
   return { code: await exited, out };
 }

@@ -134,7 +134,8 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
       security: config.auth.mode === 'enabled' ? [{ bearerAuth: [] }] : [],
     },
   });
-  const ops = Fastify({ loggerInstance: logger, disableRequestLogging: true });
+  // Probes and scrapes every few seconds: only warnings and errors of the ops app are logged.
+  const ops = Fastify({ loggerInstance: logger.child({}, { level: 'warn' }) });
   registerErrorHandling(ops);
   registerHealth(ops, db, lifecycle, async () => verifier?.unavailable(), {
     service: config.service.name,
@@ -146,7 +147,9 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
   app.addHook('onReady', async () => {
     await ops.ready();
   });
-  app.addHook('onClose', async () => {
+  // Both listeners stop accepting together, when close() starts: in-flight API requests finish
+  // after that (onClose would wait for them, leaving probes answered by a closing process).
+  app.addHook('preClose', async () => {
     await ops.close();
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

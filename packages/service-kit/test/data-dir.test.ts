@@ -34,7 +34,16 @@ function startUsers(env: Record<string, string>, asUid?: number) {
     cwd: repoRoot,
     encoding: 'utf8',
     timeout: 120_000,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    // AUTH=disabled: these runs are about the data directory, and it fails before any request.
+    env: {
+      ...process.env,
+      PORT: '0',
+      OPS_PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      AUTH: 'disabled',
+      ...env,
+    },
   });
   return { status: r.status, stderr: String(r.stderr) };
 }
