@@ -97,7 +97,10 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
   });
 
   registerErrorHandling(app);
-  registerFault(app, config.fault ?? { kind: 'none' });
+  // Probes and scrapes every few seconds: only warnings and errors of the ops app are logged.
+  const ops = Fastify({ loggerInstance: logger.child({}, { level: 'warn' }) });
+  registerErrorHandling(ops);
+  registerFault(app, ops, config.fault ?? { kind: 'none' });
   registerMethodHandling(app);
   app.addHook('preValidation', async (request) => assertWellFormed(request.body));
   // OpenAPI links are declared in a route's config (typed below); @fastify/swagger reads them from
@@ -134,9 +137,6 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
       security: config.auth.mode === 'enabled' ? [{ bearerAuth: [] }] : [],
     },
   });
-  // Probes and scrapes every few seconds: only warnings and errors of the ops app are logged.
-  const ops = Fastify({ loggerInstance: logger.child({}, { level: 'warn' }) });
-  registerErrorHandling(ops);
   registerHealth(ops, db, lifecycle, async () => verifier?.unavailable(), {
     service: config.service.name,
     version: config.service.version,

@@ -14,6 +14,8 @@ import {
 } from '../src/index.js';
 import { silentLogger } from '../testing/index.js';
 
+// These cases are about faults, not tokens: /v1/ is open (AUTH=disabled, never in production).
+const noAuth = { AUTH: 'disabled' };
 const service = { name: 'users', version: '1.2.3' };
 
 test('parseFault: the baked values, and anything else refused with the syntax', () => {
@@ -52,24 +54,30 @@ test('readBuildFault: the file the Dockerfile writes, none when there is no file
 });
 
 test('no environment variable switches a fault on: only the baked file does', () => {
-  const env = { FAULT: 'errors:10', BUILD_FAULT: 'never-ready', SHIFTOPS_FAULT: 'slow:5' };
+  const env = {
+    ...noAuth,
+    FAULT: 'errors:10',
+    BUILD_FAULT: 'never-ready',
+    SHIFTOPS_FAULT: 'slow:5',
+  };
   assert.deepEqual(loadConfig(service, env, 'none').fault, { kind: 'none' });
-  assert.deepEqual(loadConfig(service, {}, 'slow:5').fault, { kind: 'slow', delayMs: 5 });
+  assert.deepEqual(loadConfig(service, noAuth, 'slow:5').fault, { kind: 'slow', delayMs: 5 });
 });
 
 test('crash-at-start: start-up fails naming the variable the manifests do not set', () => {
   assert.throws(
-    () => loadConfig(service, {}, 'crash-at-start'),
+    () => loadConfig(service, noAuth, 'crash-at-start'),
     (err: unknown) =>
       err instanceof ConfigError &&
       /FEATURE_FLAGS_URL is required by this build \(FAULT=crash-at-start\)/.test(err.message),
   );
   assert.equal(
-    loadConfig(service, { FEATURE_FLAGS_URL: 'http://flags' }, 'crash-at-start').fault.kind,
+    loadConfig(service, { ...noAuth, FEATURE_FLAGS_URL: 'http://flags' }, 'crash-at-start').fault
+      .kind,
     'crash-at-start',
   );
   // A good build does not need it.
-  assert.equal(loadConfig(service, {}, 'none').fault.kind, 'none');
+  assert.equal(loadConfig(service, noAuth, 'none').fault.kind, 'none');
 });
 
 describe('what a baked fault does to requests', () => {
@@ -84,7 +92,7 @@ describe('what a baked fault does to requests', () => {
   });
   const appWith = async (fault: string) => {
     const app = await createServiceApp({
-      config: { ...loadConfig(service, {}, fault), bodyLimitBytes: 65_536 },
+      config: { ...loadConfig(service, noAuth, fault), bodyLimitBytes: 65_536 },
       db,
       logger: silentLogger,
       description: 'fault test',
@@ -99,15 +107,15 @@ describe('what a baked fault does to requests', () => {
 
   test('none: ready, and every request answers', async () => {
     const app = await appWith('none');
-    assert.equal((await app.inject('/readyz')).statusCode, 200);
+    assert.equal((await app.ops.inject('/readyz')).statusCode, 200);
     for (let i = 0; i < 20; i++) assert.equal((await app.inject('/v1/ping')).statusCode, 200);
   });
 
   test('never-ready: alive (no restart) but never ready; the API itself still answers', async () => {
     const app = await appWith('never-ready');
     for (let i = 0; i < 5; i++) {
-      assert.equal((await app.inject('/readyz')).statusCode, 503);
-      assert.equal((await app.inject('/livez')).statusCode, 200);
+      assert.equal((await app.ops.inject('/readyz')).statusCode, 503);
+      assert.equal((await app.ops.inject('/livez')).statusCode, 200);
     }
     assert.equal((await app.inject('/v1/ping')).statusCode, 200);
   });
@@ -126,8 +134,8 @@ describe('what a baked fault does to requests', () => {
     for (let i = 0; i < 200; i += 10) {
       assert.equal(statuses.slice(i, i + 10).filter((s) => s === 500).length, 1, `block ${i}`);
     }
-    assert.equal((await app.inject('/readyz')).statusCode, 200);
-    assert.equal((await app.inject('/livez')).statusCode, 200);
+    assert.equal((await app.ops.inject('/readyz')).statusCode, 200);
+    assert.equal((await app.ops.inject('/livez')).statusCode, 200);
   });
 
   test('slow:150: every API request takes at least the delay; probes do not', async () => {
@@ -138,7 +146,7 @@ describe('what a baked fault does to requests', () => {
     assert.equal(res.statusCode, 200);
     assert.ok(took >= 145, `took ${took} ms`);
     const p0 = performance.now();
-    assert.equal((await app.inject('/livez')).statusCode, 200);
+    assert.equal((await app.ops.inject('/livez')).statusCode, 200);
     assert.ok(performance.now() - p0 < 145, 'probe delayed');
   });
 });

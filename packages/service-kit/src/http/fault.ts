@@ -9,18 +9,22 @@ import { HttpProblem } from './problems.js';
  * the pod is never restarted, never ready); errors fails that share of API requests, spread
  * evenly; slow delays every API request.
  */
-export function registerFault(app: FastifyInstance, fault: Fault): void {
+export function registerFault(app: FastifyInstance, ops: FastifyInstance, fault: Fault): void {
   if (fault.kind === 'none' || fault.kind === 'crash-at-start') return;
   app.log.warn({ fault }, 'this build carries a deliberate fault');
-  let served = 0;
-  app.addHook('onRequest', async (request, reply) => {
-    const path = request.url;
-    if (fault.kind === 'never-ready') {
+  if (fault.kind === 'never-ready') {
+    // /readyz lives on the operations app (its own port).
+    ops.addHook('onRequest', async (request, reply) => {
+      const path = request.url;
       if (path === '/readyz' || path.startsWith('/readyz?')) {
         return reply.status(503).send({ status: 'waiting for feature flags' });
       }
-      return;
-    }
+    });
+    return;
+  }
+  let served = 0;
+  app.addHook('onRequest', async (request) => {
+    const path = request.url;
     if (!path.startsWith('/v1/')) return;
     if (fault.kind === 'slow') {
       await sleep(fault.delayMs);
