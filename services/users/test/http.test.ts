@@ -120,10 +120,15 @@ forEachDatabase(usersService, (t) => {
 test('a request Node cannot parse still gets a problem+json answer', async () => {
   const { buildUsersApp } = await import('../src/app.js');
   const { openPGlite } = await import('@shiftops/service-kit');
-  const { silentLogger } = await import('@shiftops/service-kit/testing');
+  const { silentLogger, testAuthConfig } = await import('@shiftops/service-kit/testing');
   const db = await openPGlite();
   const app = await buildUsersApp({
-    config: { service: usersService.identity, bodyLimitBytes: 65_536, gitCommit: 'test' },
+    config: {
+      service: usersService.identity,
+      bodyLimitBytes: 65_536,
+      gitCommit: 'test',
+      auth: await testAuthConfig(),
+    },
     db,
     logger: silentLogger,
   });
