@@ -39,6 +39,13 @@ spec:
 YAML
 built="$(kc kustomize "${REPO}/cluster/seed")"
 kc apply --server-side -l shiftops.dev/managed-by=platform -f - <<<"${built}" >/dev/null
+# The local overlay's pods read the development issuer's public keys (AUTH_JWKS) from this
+# ConfigMap: the key pair under ${DATA_DIR:-.data}/dev-issuer that `npm start`, `npm run token`
+# and the cluster tests sign with (made on first use).
+jwks="$(cd "${REPO}" && node --conditions=source --import tsx --input-type=module -e \
+  "import { devIssuer } from './scripts/dev-issuer.mjs'; process.stdout.write((await devIssuer()).env.AUTH_JWKS_FILE)")"
+(cd "${REPO}" && kc -n "${NS}" create configmap shiftops-dev-issuer --from-file=jwks.json="${jwks}" \
+  --dry-run=client -o yaml) | kc apply --server-side -f - >/dev/null
 kc apply --server-side -f - <<<"${built}" >/dev/null
 kc -n "${NS}" rollout status statefulset/postgres --timeout=180s >&2
 for d in users shifts; do kc -n "${NS}" rollout status "deployment/${d}" --timeout=180s >&2; done

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import {
+  bearer,
   createTestDatabase,
   postgresUrl,
   startService,
@@ -21,11 +22,12 @@ const SEED = '20261201';
 const MAX_EXAMPLES = process.env.SCHEMATHESIS_MAX_EXAMPLES ?? '25';
 
 /**
- * Headers sent with every request: the one place credentials go (e.g. an admin bearer token once
- * the services require authentication).
+ * Headers sent with every request: the one place credentials go. The test administrator's bearer
+ * token (startService points each service at the test issuer), so every operation is in scope;
+ * schemathesis' ignored_auth check still sends requests without it and expects a 401.
  */
-function requestHeaders(): Record<string, string> {
-  return {};
+async function requestHeaders(): Promise<Record<string, string>> {
+  return bearer();
 }
 
 const installed = spawnSync('bash', [join(here, 'install.sh')], { encoding: 'utf8' });
@@ -38,8 +40,11 @@ const skipAll =
 const scratch = mkdtempSync(join(tmpdir(), 'schemathesis-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
-function run(url: string): Promise<{ code: number | null; out: string }> {
-  const headerArgs = Object.entries(requestHeaders()).flatMap(([k, v]) => ['-H', `${k}: ${v}`]);
+async function run(url: string): Promise<{ code: number | null; out: string }> {
+  const headerArgs = Object.entries(await requestHeaders()).flatMap(([k, v]) => [
+    '-H',
+    `${k}: ${v}`,
+  ]);
   const args = [
     '--config-file',
     join(here, 'schemathesis.toml'),

@@ -12,7 +12,12 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { createTestDatabase, postgresUrl } from '../../../packages/service-kit/testing/index.js';
+import {
+  bearer,
+  createTestDatabase,
+  postgresUrl,
+  testAuthEnv,
+} from '../../../packages/service-kit/testing/index.js';
 import { imageConfig, mountImage, runImage, type Container } from './runc.js';
 
 const repo = new URL('../../../', import.meta.url).pathname;
@@ -31,10 +36,11 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function get(port: number, path: string) {
+async function get(port: number, path: string, headers: Record<string, string> = {}) {
   const t0 = performance.now();
   try {
     const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+      headers,
       signal: AbortSignal.timeout(5000),
     });
     return { status: res.status, body: await res.text(), ms: performance.now() - t0 };
@@ -58,8 +64,10 @@ describe(
   () => {
     const containers: Container[] = [];
     const drops: Array<() => Promise<void>> = [];
+    let auth: Record<string, string> = {};
 
-    before(() => {
+    before(async () => {
+      auth = await bearer();
       // Cached images are reused: seconds when nothing changed, minutes cold.
       const r = spawnSync('bash', [join(repo, 'cluster/images/build.sh')], {
         encoding: 'utf8',
@@ -80,23 +88,30 @@ describe(
       for (const drop of drops) await drop();
     });
 
-    /** A service image on a fresh database, listening on a free port of 127.0.0.1. */
+    /**
+     * A service image on a fresh database, its API and operations ports on free ports of
+     * 127.0.0.1 (the container shares the host's network, so not the pod's fixed 9090).
+     */
     async function startService(service: string, tag: string) {
       const db = await createTestDatabase(postgresUrl()!);
       drops.push(db.drop);
       const port = await freePort();
+      const opsPort = await freePort();
       const c = runImage(`docker.io/shiftops/${service}:${tag}`, {
         env: {
           PORT: String(port),
+          OPS_PORT: String(opsPort),
           HOST: '127.0.0.1',
           DATABASE_URL: db.url,
           DRAIN_DELAY_MS: '1500',
           SHUTDOWN_TIMEOUT_MS: '3000',
           LOG_LEVEL: 'warn',
+          // The images run NODE_ENV=production, which refuses to start without a token issuer.
+          ...(await testAuthEnv()),
         },
       });
       containers.push(c);
-      return { c, port };
+      return { c, port, opsPort };
     }
 
     for (const service of ['users', 'shifts']) {
@@ -130,11 +145,12 @@ describe(
           image.release();
         }
 
-        const { c, port } = await startService(service, '1.0.0');
-        await until('ready', c, async () => (await get(port, '/readyz')).status === 200);
-        const version = JSON.parse((await get(port, '/version')).body);
+        const { c, port, opsPort } = await startService(service, '1.0.0');
+        await until('ready', c, async () => (await get(opsPort, '/readyz')).status === 200);
+        const version = JSON.parse((await get(opsPort, '/version')).body);
         assert.equal(version.version, '1.0.0');
-        assert.equal((await get(port, `/v1/${service}?limit=1`)).status, 200);
+        assert.equal((await get(port, `/v1/${service}?limit=1`, auth)).status, 200);
+        assert.equal((await get(port, `/v1/${service}?limit=1`)).status, 401, 'no token');
         // The process is the container's PID 1, as the image's user.
         const status = spawnSync('cat', [`/proc/${c.hostPid()}/status`], {
           encoding: 'utf8',
@@ -145,7 +161,7 @@ describe(
         c.kill('TERM');
         await sleep(500);
         assert.equal(
-          (await get(port, '/readyz')).status,
+          (await get(opsPort, '/readyz')).status,
           503,
           'draining: unready but still listening',
         );
@@ -165,34 +181,39 @@ describe(
     });
 
     it('users:1.2.0 serves its API but /readyz stays 503 while /livez is 200', async () => {
-      const { c, port } = await startService('users', '1.2.0');
+      const { c, port, opsPort } = await startService('users', '1.2.0');
       // Started (migrated): the API answers; from then on readiness never comes.
-      await until('started', c, async () => (await get(port, '/v1/users?limit=1')).status === 200);
+      await until(
+        'started',
+        c,
+        async () => (await get(port, '/v1/users?limit=1', auth)).status === 200,
+      );
       for (let i = 0; i < 10; i++, await sleep(500)) {
-        assert.equal((await get(port, '/readyz')).status, 503);
-        assert.equal((await get(port, '/livez')).status, 200);
+        assert.equal((await get(opsPort, '/readyz')).status, 503);
+        assert.equal((await get(opsPort, '/livez')).status, 200);
       }
       assert.equal(c.process.exitCode, null);
     });
 
     it('users:1.3.0-errors is ready and fails exactly 10% of API requests', async () => {
-      const { c, port } = await startService('users', '1.3.0-errors');
-      await until('ready', c, async () => (await get(port, '/readyz')).status === 200);
+      const { c, port, opsPort } = await startService('users', '1.3.0-errors');
+      await until('ready', c, async () => (await get(opsPort, '/readyz')).status === 200);
       const statuses: number[] = [];
-      for (let i = 0; i < 100; i++) statuses.push((await get(port, '/v1/users?limit=1')).status);
+      for (let i = 0; i < 100; i++)
+        statuses.push((await get(port, '/v1/users?limit=1', auth)).status);
       assert.equal(statuses.filter((s) => s === 500).length, 10, String(statuses));
       assert.equal(statuses.filter((s) => s === 200).length, 90);
     });
 
     it('users:1.3.0-slow is ready and every API request takes 200 ms more; probes do not', async () => {
-      const { c, port } = await startService('users', '1.3.0-slow');
-      await until('ready', c, async () => (await get(port, '/readyz')).status === 200);
+      const { c, port, opsPort } = await startService('users', '1.3.0-slow');
+      await until('ready', c, async () => (await get(opsPort, '/readyz')).status === 200);
       for (let i = 0; i < 5; i++) {
-        const r = await get(port, '/v1/users?limit=1');
+        const r = await get(port, '/v1/users?limit=1', auth);
         assert.equal(r.status, 200);
         assert.ok(r.ms >= 195, `took ${r.ms} ms`);
       }
-      assert.ok((await get(port, '/livez')).ms < 195);
+      assert.ok((await get(opsPort, '/livez')).ms < 195);
     });
 
     it('postgres:15 initialises PGDATA, requires the password over TCP, keeps data across a restart', async () => {

@@ -14,6 +14,8 @@ import {
   waitRolledOut,
   type Service,
 } from './cluster.js';
+import type { Principal } from '../../../packages/service-kit/src/auth/principal.js';
+import { bearer } from './tokens.js';
 
 export const SEED = '7shifts';
 const clusterName = () => process.env.SHIFTOPS_CLUSTER_NAME ?? 'shiftops';
@@ -32,16 +34,35 @@ export function realNodeOrSkip(): { skip: string | false } {
   return { skip: why ?? false };
 }
 
+/** The caller the real-node suites act as: an administrator who is no seeded user. */
+const SUITE_ADMIN = {
+  userId: 'ad000000-0000-4000-8000-00000000000a',
+  role: 'admin',
+  locations: [],
+} as const satisfies Principal;
+let authorization: string | undefined;
+
 /**
- * Headers for a request to our APIs. The one place that knows how a test client authenticates
- * (none is needed today).
+ * Headers for a request to our APIs. The one place that knows how a test client authenticates:
+ * a bearer token from the development issuer the local overlay (and so the seed) trusts, made by
+ * ensureSeed() (12 h, longer than any suite).
  */
 export function apiHeaders(): Record<string, string> {
-  return {};
+  if (!authorization) throw new Error('apiHeaders() before ensureSeed(): no token yet');
+  return { authorization };
+}
+
+/** ops-port URL (http://<podIP>:<ops port>) of a pod: /livez, /readyz, /version, /metrics. */
+export function opsUrl(pod: V1Pod): string {
+  const ip = pod.status?.podIP;
+  const port = pod.spec?.containers[0]?.ports?.find((p) => p.name === 'ops')?.containerPort;
+  if (!ip || !port) throw new Error(`pod ${pod.metadata?.name} has no IP or ops port yet`);
+  return `http://${ip}:${port}`;
 }
 
 /** The seed's environment, applied once (cluster/seed/apply.sh waits until it is rolled out). */
 export async function ensureSeed(): Promise<void> {
+  authorization ??= await bearer(SUITE_ADMIN);
   const exists = await core()
     .readNamespace({ name: SEED })
     .then(() => true)

@@ -29,6 +29,7 @@ import {
   ensureSeed,
   isReady,
   nodeName,
+  opsUrl,
   podsOf,
   realNodeOrSkip,
   serviceUrl,
@@ -57,10 +58,16 @@ async function getJson(url: string): Promise<{ status: number; body: unknown }> 
   });
 }
 
+/** The version every ready pod reports on its operations port (the Service exposes only the API). */
 async function servedVersion(svc: string): Promise<string> {
-  const r = await getJson(`${await serviceUrl(svc)}/version`);
-  assert.equal(r.status, 200, JSON.stringify(r));
-  return (r.body as { version: string }).version;
+  const versions = new Set<string>();
+  for (const pod of (await podsOf(svc)).filter(isReady)) {
+    const r = await getJson(`${opsUrl(pod)}/version`);
+    assert.equal(r.status, 200, JSON.stringify(r));
+    versions.add((r.body as { version: string }).version);
+  }
+  assert.equal(versions.size, 1, `${svc}: ready pods report ${[...versions].join(', ') || 'none'}`);
+  return [...versions][0]!;
 }
 
 async function recovered(image: string, startedAt: number): Promise<number> {
