@@ -22,12 +22,13 @@ const SEED = '20261201';
 const MAX_EXAMPLES = process.env.SCHEMATHESIS_MAX_EXAMPLES ?? '25';
 
 /**
- * Headers sent with every request: the one place credentials go. The test administrator's bearer
- * token (startService points each service at the test issuer), so every operation is in scope;
- * schemathesis' ignored_auth check still sends requests without it and expects a 401.
+ * The credential for the document's bearerAuth scheme (schemathesis.toml reads it from
+ * SHIFTOPS_TEST_BEARER): the test administrator's token, startService pointing each service at
+ * the test issuer, so every operation is in scope. Passed as the scheme's value, not as a raw
+ * header, so schemathesis' ignored_auth check can send requests without it and expect a 401.
  */
-async function requestHeaders(): Promise<Record<string, string>> {
-  return bearer();
+async function bearerToken(): Promise<string> {
+  return (await bearer()).authorization.replace(/^Bearer /, '');
 }
 
 const installed = spawnSync('bash', [join(here, 'install.sh')], { encoding: 'utf8' });
@@ -41,10 +42,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'schemathesis-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
 async function run(url: string): Promise<{ code: number | null; out: string }> {
-  const headerArgs = Object.entries(await requestHeaders()).flatMap(([k, v]) => [
-    '-H',
-    `${k}: ${v}`,
-  ]);
+  const token = await bearerToken();
   const args = [
     '--config-file',
     join(here, 'schemathesis.toml'),
@@ -65,11 +63,11 @@ async function run(url: string): Promise<{ code: number | null; out: string }> {
     '--request-timeout',
     '10',
     '--no-color',
-    ...headerArgs,
   ];
   return new Promise((resolve) => {
     const child = spawn(schemathesis!, args, {
       cwd: scratch,
+      env: { ...process.env, SHIFTOPS_TEST_BEARER: token },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
