@@ -136,7 +136,7 @@ export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
       if (refused) throw forbidden(refused);
       const result = await idempotency.run(
         request.headers['idempotency-key'],
-        { method: 'POST', path: '/v1/shifts', body: request.body },
+        { caller: request.principal, method: 'POST', path: '/v1/shifts', body: request.body },
         async () => {
           const { value, version } = await shifts.create(request.body);
           const headers = { etag: etagOf(version), location: `/v1/shifts/${value.id}` };

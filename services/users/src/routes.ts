@@ -122,7 +122,7 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
       if (refused) throw forbidden(refused);
       const result = await idempotency.run(
         request.headers['idempotency-key'],
-        { method: 'POST', path: '/v1/users', body: request.body },
+        { caller: request.principal, method: 'POST', path: '/v1/users', body: request.body },
         async () => {
           const { value, version } = await users.create(request.body);
           const headers = { etag: etagOf(version), location: `/v1/users/${value.id}` };

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import Type from 'typebox';
+import type { Principal } from '../auth/principal.js';
 import type { Database } from '../db/database.js';
 import { HttpProblem } from './problems.js';
 
@@ -13,7 +14,7 @@ export const IdempotencyKeyHeaders = Type.Object({
       maxLength: 255,
       pattern: '^[\\u0021-\\u007e]+$',
       description:
-        'Any unique string (a UUID) to make a create safe to retry: the same key with the same body within 24 hours answers the first response again (with `Idempotent-Replayed: true`) instead of creating twice; the same key with another body is a 422; while the first request runs, a 409',
+        'Any unique string (a UUID) to make a create safe to retry: the same key from the same caller with the same body within 24 hours answers the first response again (with `Idempotent-Replayed: true`) instead of creating twice; the same key with another body is a 422; while the first request runs, a 409',
     }),
   ),
 });
@@ -36,9 +37,11 @@ function canonical(value: unknown): string {
 
 /**
  * Idempotency keys, kept in the service's own database so every replica sees the same keys. A
- * request first claims its key with one INSERT (or takes over an expired one); only the claimant
- * runs the create, so concurrent retries on any replicas create once. A create that fails gives
- * the key back, so a corrected retry can run; a success is stored and replayed.
+ * key belongs to its caller (the principal's user id): another caller's same key is another
+ * record, so nobody is ever answered with someone else's response. A request first claims its key
+ * with one INSERT (or takes over an expired one); only the claimant runs the create, so
+ * concurrent retries on any replicas create once. A create that fails gives the key back, so a
+ * corrected retry can run; a success is stored and replayed.
  */
 export class IdempotencyStore {
   private readonly table: string;
@@ -55,45 +58,60 @@ export class IdempotencyStore {
 
   async run(
     key: string | undefined,
-    request: { method: string; path: string; body: unknown },
+    request: { caller: Principal; method: string; path: string; body: unknown },
     create: () => Promise<StoredResponse>,
   ): Promise<StoredResponse & { replayed: boolean }> {
     if (key === undefined) return { ...(await create()), replayed: false };
+    const caller = request.caller.userId;
     const fingerprint = createHash('sha256')
       .update(`${request.method} ${request.path}\n${canonical(request.body)}`)
       .digest('hex');
     const claimed = await this.db.query(
-      `INSERT INTO ${this.table} (key, request_hash) VALUES ($1, $2)
-       ON CONFLICT (key) DO UPDATE
+      `INSERT INTO ${this.table} (caller, key, request_hash) VALUES ($1, $2, $3)
+       ON CONFLICT (caller, key) DO UPDATE
          SET request_hash = EXCLUDED.request_hash, status = NULL, response = NULL, created_at = now()
-         WHERE ${this.table}.created_at < now() - $3::integer * interval '1 second'
+         WHERE ${this.table}.created_at < now() - $4::integer * interval '1 second'
        RETURNING key`,
-      [key, fingerprint, this.ttlSeconds],
+      [caller, key, fingerprint, this.ttlSeconds],
     );
     if (claimed.rowCount === 0)
-      return { ...(await this.previous(key, fingerprint)), replayed: true };
+      return { ...(await this.previous(caller, key, fingerprint)), replayed: true };
     if (++this.claims % 64 === 0) await this.forgetExpired();
     let response: StoredResponse;
     try {
       response = await create();
     } catch (err) {
-      await this.db.query(`DELETE FROM ${this.table} WHERE key = $1`, [key]);
+      await this.db.query(`DELETE FROM ${this.table} WHERE caller = $1 AND key = $2`, [
+        caller,
+        key,
+      ]);
       throw err;
     }
-    await this.db.query(`UPDATE ${this.table} SET status = $2, response = $3 WHERE key = $1`, [
-      key,
-      response.status,
-      JSON.stringify({ headers: response.headers, body: response.body }),
-    ]);
+    await this.db.query(
+      `UPDATE ${this.table} SET status = $3, response = $4 WHERE caller = $1 AND key = $2`,
+      [
+        caller,
+        key,
+        response.status,
+        JSON.stringify({ headers: response.headers, body: response.body }),
+      ],
+    );
     return { ...response, replayed: false };
   }
 
-  private async previous(key: string, fingerprint: string): Promise<StoredResponse> {
+  private async previous(
+    caller: string,
+    key: string,
+    fingerprint: string,
+  ): Promise<StoredResponse> {
     const { rows } = await this.db.query<{
       request_hash: string;
       status: number | null;
       response: { headers: Record<string, string>; body: unknown } | null;
-    }>(`SELECT request_hash, status, response FROM ${this.table} WHERE key = $1`, [key]);
+    }>(`SELECT request_hash, status, response FROM ${this.table} WHERE caller = $1 AND key = $2`, [
+      caller,
+      key,
+    ]);
     const row = rows[0];
     if (!row) {
       // Given back by a failed first attempt a moment ago: this retry may run it again.
