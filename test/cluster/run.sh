@@ -5,7 +5,8 @@
 # (test/cluster/tests/NN-*.test.ts in order) against it, and tear everything down: also on
 # failure, Ctrl-C or TERM. Prints each phase's duration. Exit status: non-zero if any phase or test failed.
 #
-# Usage: test/cluster/run.sh [test files...]     (default: all of them)
+# Usage: test/cluster/run.sh [test files...]     (default: all of tests/; `npm run test:cluster:long`
+#        passes the long/ files)
 # Env:   SHIFTOPS_CLUSTER_NAME (shiftops-ci), SHIFTOPS_PROMETHEUS_PORT (19091),
 #        SHIFTOPS_ADAPTER_PORT (16444), SHIFTOPS_CACHE, SHIFTOPS_KEEP_CLUSTER=1 (leave it running
 #        for a look afterwards; stop it with SHIFTOPS_CLUSTER_NAME=shiftops-ci cluster/down.sh),
@@ -104,6 +105,14 @@ rc=$?
 count() { sed -n "s/^# $1 \([0-9]*\)$/\1/p" "${TMP}/tap" | tail -1; }
 pass="$(count pass)" fail="$(count fail)" skipped="$(count skipped)" cancelled="$(count cancelled)"
 echo "== tests: ${pass:-?} passed, ${fail:-?} failed, ${cancelled:-?} cancelled, ${skipped:-?} skipped" >&2
+# The good-release files (long/release-analysis-good-N) each report their counts as a diagnostic
+# (lib/analysis.ts goodReport): the run's total.
+good="$(sed -n 's/^ *# release-analysis good releases: \([0-9]*\), false rollbacks: \([0-9]*\)$/\1 \2/p' "${TMP}/tap" |
+  awk '{ g += $1; f += $2; n++ } END { if (n) print g, f, n }')"
+if [[ -n "${good}" ]]; then
+  read -r good_runs false_rollbacks good_files <<<"${good}"
+  echo "== release analysis: ${good_runs} good releases in ${good_files} files, ${false_rollbacks} false rollbacks" >&2
+fi
 if [[ -z "${pass}" ]]; then rc=1; fi
 if [[ "${CI:-}" == true && "${skipped:-0}" != 0 ]]; then
   echo "== CI=true: ${skipped} test(s) skipped, which counts as a failure" >&2

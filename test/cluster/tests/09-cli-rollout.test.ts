@@ -3,92 +3,40 @@
 // outcomes for good, crash-looping (-crash), never-ready (-broken) and paused releases.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { CoreV1Api, Exec } from '@kubernetes/client-node';
+import { apps, clusterOrSkip, explain, parseJson as json, shiftops } from '../lib/cluster.js';
+import { configFrom, userKubeconfig } from '../lib/developer.js';
 import {
-  CoreV1Api,
-  Exec,
-  RbacAuthorizationV1Api,
-  type V1Deployment,
-} from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
-import {
-  DEVELOPERS_GROUP,
-  REPO,
-  adminConfig,
-  apps,
-  clusterOrSkip,
-  core as adminCore,
-  explain,
-  parseJson as json,
-  shiftops,
-  waitUntil,
-} from '../lib/cluster.js';
-import { configFrom, developerKubeconfig, userKubeconfig } from '../lib/developer.js';
-
-const IMAGE_REPO = 'registry.local/shiftops/users';
-
-function usersDeployment(tag: string): V1Deployment {
-  const labels = { 'app.kubernetes.io/name': 'users' };
-  return {
-    metadata: { name: 'users', labels },
-    spec: {
-      replicas: 2,
-      progressDeadlineSeconds: 90,
-      revisionHistoryLimit: 10,
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: { containers: [{ name: 'users', image: `${IMAGE_REPO}:${tag}` }] },
-      },
-    },
-  };
-}
-
-/** The developers Role and RoleBinding exactly as deploy/rbac ships them, in namespace ns. */
-async function applyDevelopersRole(namespace: string): Promise<void> {
-  const rbac = adminConfig().makeApiClient(RbacAuthorizationV1Api);
-  const text = readFileSync(join(REPO, 'deploy/rbac/developers.yaml'), 'utf8');
-  for (const doc of parseAllDocuments(text)) {
-    const obj = doc.toJS() as { kind: string; metadata: { name: string } } | null;
-    if (!obj) continue;
-    const body = { ...obj, metadata: { ...obj.metadata, namespace } } as never;
-    if (obj.kind === 'Role') await rbac.createNamespacedRole({ namespace, body });
-    if (obj.kind === 'RoleBinding') await rbac.createNamespacedRoleBinding({ namespace, body });
-  }
-}
+  IMAGE_REPO,
+  createSandbox,
+  deleteSandbox,
+  liveImage,
+  startUsers,
+  usersDeployment,
+} from '../lib/sandbox.js';
 
 describe('shiftops against a real API server', clusterOrSkip(), () => {
-  const ns = `shiftops-cli-${Date.now().toString(36)}`;
+  let ns: string;
   let dev: string;
   const run = (...args: string[]) => shiftops(args, { kubeconfig: dev, namespace: ns });
-  const currentImage = async () =>
-    (await apps().readNamespacedDeployment({ name: 'users', namespace: ns })).spec?.template.spec
-      ?.containers[0]?.image;
+  const currentImage = () => liveImage(ns);
 
   before(async () => {
-    await adminCore().createNamespace({ body: { metadata: { name: ns } } });
-    await applyDevelopersRole(ns);
-    await apps().createNamespacedDeployment({
-      namespace: ns,
-      body: usersDeployment('1.0.0'),
-    });
-    await waitUntil(
-      'the first rollout',
-      async () => {
-        const d = await apps().readNamespacedDeployment({ name: 'users', namespace: ns });
-        return (d.status?.availableReplicas ?? 0) === 2;
-      },
-      { timeoutMs: 60_000, intervalMs: 500 },
+    ns = await createSandbox('shiftops-cli');
+    dev = await startUsers(
+      ns,
+      usersDeployment('1.0.0', {
+        replicas: 2,
+        progressDeadlineSeconds: 90,
+        revisionHistoryLimit: 10,
+        maxSurge: 1,
+      }),
+      60_000,
     );
-    dev = developerKubeconfig('dev-alice', DEVELOPERS_GROUP);
   });
 
   after(async () => {
-    await adminCore()
-      .deleteNamespace({ name: ns })
-      .catch(() => undefined);
+    await deleteSandbox(ns);
   });
 
   it('deploys a good release as a developer and records the change-cause', async () => {
