@@ -5,7 +5,8 @@
 #         shiftops-staging, kwok) and the production overlay (shiftops-production, kwok, with
 #         throwaway database Secrets), the seed's environment on the real node (seed/apply.sh:
 #         namespace 7shifts), writes a developer kubeconfig (CN=dev-alice,
-#         O=shiftops:developers), and prints the exports to use kubectl and shiftops with it.
+#         O=shiftops:developers), and prints the exports to use kubectl and shiftops with it,
+#         and SHIFTOPS_TOKEN, an admin token for the APIs (token.sh; how to mint others on stderr).
 #   down: stops it and removes its state.
 # Usage: eval "$(npm run -s cluster:up)"   (or run it and copy the export lines)
 # Env: those of up.sh (SHIFTOPS_CLUSTER_NAME, ports, ...); SHIFTOPS_APPLY=0 starts an empty cluster.
@@ -52,6 +53,13 @@ if [[ "${SHIFTOPS_APPLY:-1}" == 1 && -f "${NODE_DIR}/pids/kubelet.pid" ]]; then
   kc config set-context --current --namespace=7shifts >/dev/null
 fi
 
+# An admin token for the APIs, from the development issuer the overlays trust (token.sh).
+token_export=""
+if [[ "${SHIFTOPS_APPLY:-1}" == 1 ]]; then
+  token_export="$(bash "${HERE}/token.sh")" \
+    || { clog "minting SHIFTOPS_TOKEN failed; the cluster is still running (npm run cluster:down)"; exit 1; }
+fi
+
 # A developer's own identity: client certificate signed by the cluster CA, group from O=.
 dev="${CLUSTER_DIR}/dev-alice"
 mkdir -p "${dev}"
@@ -70,7 +78,9 @@ KUBECONFIG="${dev}/kubeconfig.yaml" kubectl config use-context dev-alice >/dev/n
 
 cat <<EOF
 ${exports}
+${token_export}
 # try: kubectl get pods -n 7shifts -o wide            # real pods on ${NODE_NAME} (unless SHIFTOPS_REAL_NODE=0)
+#      curl -H "Authorization: Bearer \$SHIFTOPS_TOKEN" "http://\$(kubectl -n 7shifts get svc users -o jsonpath='{.spec.clusterIP}')/v1/users?limit=3"
 #      npx shiftops deploy users 1.1.0                  # then 1.2.0 (never ready) or 1.2.0-crash: rolled back
 #      kubectl get deploy,hpa -n shiftops-staging
 #      npx tsc -b && node cli/dist/main.js -n shiftops-staging status

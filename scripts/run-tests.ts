@@ -20,6 +20,7 @@ const defaultRoots = [
   'test/reliability',
   'bench/test',
   'scripts/test',
+  'cluster/test',
   'cluster/images/test',
   'test/schemathesis',
 ];

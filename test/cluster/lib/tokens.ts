@@ -1,7 +1,8 @@
 // Access tokens for the APIs in the test cluster. The local and staging overlays trust the
 // development issuer (DEV_ISSUER) and read its public keys from the ConfigMap
-// shiftops-dev-issuer (key jwks.json) in their namespace; this is the same issuer `npm start`
-// and `npm run token` use (key pair under .data/dev-issuer, made on first use, never in git).
+// shiftops-dev-issuer (key jwks.json) in their namespace, which cluster/seed/apply.sh makes; this
+// is the same issuer `npm start`, `npm run token` and cluster:up's SHIFTOPS_TOKEN use (key pair
+// under .data/dev-issuer, made on first use, never in git).
 import { join } from 'node:path';
 import {
   DEV_AUDIENCE,
@@ -10,7 +11,7 @@ import {
   demoPrincipal,
 } from '../../../packages/service-kit/src/auth/issuer.js';
 import type { Principal } from '../../../packages/service-kit/src/auth/principal.js';
-import { REPO, kubectlOk } from './cluster.js';
+import { REPO } from './cluster.js';
 
 let issuer: Promise<TokenIssuer> | undefined;
 export function devIssuer(): Promise<TokenIssuer> {
@@ -20,18 +21,6 @@ export function devIssuer(): Promise<TokenIssuer> {
     DEV_AUDIENCE,
   );
   return issuer;
-}
-
-/** Creates or updates the ConfigMap the overlays read the issuer's public keys from. */
-export async function applyDevIssuerKeys(namespace: string): Promise<void> {
-  const jwks = JSON.stringify((await devIssuer()).jwks());
-  const manifest = {
-    apiVersion: 'v1',
-    kind: 'ConfigMap',
-    metadata: { name: 'shiftops-dev-issuer', namespace },
-    data: { 'jwks.json': jwks },
-  };
-  await kubectlOk(['apply', '--server-side', '-f', '-'], { input: JSON.stringify(manifest) });
 }
 
 /** `Authorization` header value for a caller: demo user n (as seeded) or any principal. */
