@@ -273,15 +273,34 @@ test('no token contents reach the logs, even at trace level', async () => {
   assert.ok(!text.includes(employee.userId), 'no claim values in the logs');
 });
 
+/**
+ * Runs a test against an app that verifies a new issuer's tokens with its JWKS served on
+ * 127.0.0.1 (kept cacheMaxAgeS seconds, refetched at most once per cooldownMs); closes both after.
+ */
+async function withRemoteJwks(
+  keys: { cooldownMs: number; cacheMaxAgeS?: number },
+  run: (s: {
+    issuer: TokenIssuer;
+    jwks: Awaited<ReturnType<typeof jwksServer>>;
+    app: FastifyInstance;
+  }) => Promise<void>,
+): Promise<void> {
+  const issuer = await TokenIssuer.create(ISSUER, AUDIENCE);
+  const jwks = await jwksServer(issuer);
+  const auth = enabled({ kind: 'remote', url: jwks.url, cacheMaxAgeS: keys.cacheMaxAgeS ?? 600 });
+  const app = await appWith(db, auth, { cooldownMs: keys.cooldownMs });
+  try {
+    await run({ issuer, jwks, app });
+  } finally {
+    await app.close();
+    await jwks.close();
+  }
+}
+
 describe('bearer tokens against a remote JWKS', () => {
   test('an unknown kid triggers exactly one JWKS refresh for many requests, then the cooldown holds', async () => {
-    const issuer = await TokenIssuer.create(ISSUER, AUDIENCE);
-    const jwks = await jwksServer(issuer);
     // The cooldown outlasts the 30 requests below even on a busy machine.
-    const app = await appWith(db, enabled({ kind: 'remote', url: jwks.url, cacheMaxAgeS: 600 }), {
-      cooldownMs: 3000,
-    });
-    try {
+    await withRemoteJwks({ cooldownMs: 3000 }, async ({ issuer, jwks, app }) => {
       assert.equal((await me(app, await issuer.token(employee))).statusCode, 200);
       assert.equal(jwks.state.hits, 1, 'keys fetched once');
       await sleep(3100);
@@ -291,19 +310,11 @@ describe('bearer tokens against a remote JWKS', () => {
       assert.deepEqual(new Set(results.map((r) => r.statusCode)), new Set([401]));
       assert.equal(jwks.state.hits, 2, 'one refresh for 30 requests with an unknown kid');
       assert.equal((await me(app, await issuer.token(employee))).statusCode, 200);
-    } finally {
-      await app.close();
-      await jwks.close();
-    }
+    });
   });
 
   test('key rotation: a new kid is fetched once, old tokens work while their key is published, not after', async () => {
-    const issuer = await TokenIssuer.create(ISSUER, AUDIENCE);
-    const jwks = await jwksServer(issuer);
-    const app = await appWith(db, enabled({ kind: 'remote', url: jwks.url, cacheMaxAgeS: 600 }), {
-      cooldownMs: 200,
-    });
-    try {
+    await withRemoteJwks({ cooldownMs: 200 }, async ({ issuer, jwks, app }) => {
       const old = await issuer.token(employee);
       assert.equal((await me(app, old)).statusCode, 200);
       assert.equal(jwks.state.hits, 1);
@@ -323,20 +334,13 @@ describe('bearer tokens against a remote JWKS', () => {
       const res = await me(app, old);
       assertProblem(res, 401);
       assert.match(res.json().detail, /unknown key/);
-    } finally {
-      await app.close();
-      await jwks.close();
-    }
+    });
   });
 
   test('JWKS unreachable with no keys cached: 503 problem + Retry-After, /readyz says why; then recovers', async () => {
-    const issuer = await TokenIssuer.create(ISSUER, AUDIENCE);
-    const jwks = await jwksServer(issuer);
-    jwks.state.up = false;
-    const app = await appWith(db, enabled({ kind: 'remote', url: jwks.url, cacheMaxAgeS: 600 }), {
-      cooldownMs: 200,
-    });
-    try {
+    await withRemoteJwks({ cooldownMs: 200 }, async ({ issuer, jwks, app }) => {
+      assert.equal(jwks.state.hits, 0, 'nothing fetched before the first request');
+      jwks.state.up = false;
       const token = await issuer.token(employee);
       const res = await me(app, token);
       assertProblem(res, 503);
@@ -350,36 +354,12 @@ describe('bearer tokens against a remote JWKS', () => {
       await sleep(250);
       assert.equal((await app.ops.inject('/readyz')).statusCode, 200);
       assert.equal((await me(app, token)).statusCode, 200);
-    } finally {
-      await app.close();
-      await jwks.close();
-    }
+    });
   });
 
   test('JWKS unreachable with keys cached: tokens keep verifying after the cache has aged', async () => {
-    const issuer = await TokenIssuer.create(ISSUER, AUDIENCE);
-    const jwks = await jwksServer(issuer);
-    const auth = enabled({ kind: 'remote', url: jwks.url, cacheMaxAgeS: 600 });
-    const app = await createServiceApp({
-      config: {
-        service: { name: 'authtest', version: '0' },
-        bodyLimitBytes: 65_536,
-        gitCommit: 't',
-        auth,
-      },
-      db,
-      logger: pino({ level: 'silent' }),
-      description: 'auth test',
-      routes: async (a) => {
-        a.get('/v1/me', async (request) => request.principal);
-      },
-      // The cache is stale 100 ms after a fetch: every request past that wants a refetch.
-      verifier: createVerifier(
-        { ...auth, keys: { kind: 'remote', url: jwks.url, cacheMaxAgeS: 0.1 } },
-        { cooldownMs: 50 },
-      ),
-    });
-    try {
+    // The cache is stale 100 ms after a fetch: every request past that wants a refetch.
+    await withRemoteJwks({ cooldownMs: 50, cacheMaxAgeS: 0.1 }, async ({ issuer, jwks, app }) => {
       const token = await issuer.token(employee);
       assert.equal((await me(app, token)).statusCode, 200);
       jwks.state.up = false;
@@ -390,10 +370,7 @@ describe('bearer tokens against a remote JWKS', () => {
       }
       assert.ok(jwks.state.hits >= 2, 'it did try to refetch');
       assert.equal((await app.ops.inject('/readyz')).statusCode, 200, 'cached keys: still ready');
-    } finally {
-      await app.close();
-      await jwks.close();
-    }
+    });
   });
 });
 
