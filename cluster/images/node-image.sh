@@ -33,9 +33,11 @@ echo 'node:x:1000:1000::/home/node:/bin/sh' >>"${root}/etc/passwd"
 echo 'node:*:19000:0:99999:7:::' >>"${root}/etc/shadow"
 install -d -o 1000 -g 1000 -m 0755 "${root}/home/node"
 bah umount "${c}" >/dev/null
-version="$(bah run --runtime=/usr/sbin/runc "${c}" -- node --version)"
+# --network=none: buildah's default network is a CNI bridge (cni-podman0, iptables chains) that
+# would outlive the build; these checks need no network.
+version="$(bah run --network=none --runtime=/usr/sbin/runc "${c}" -- node --version)"
 [[ "${version}" == "v${NODE_VERSION}" ]] || die "node in the image says ${version}, expected v${NODE_VERSION}"
-bah run --runtime=/usr/sbin/runc "${c}" -- npm --version >/dev/null
+bah run --network=none --runtime=/usr/sbin/runc "${c}" -- npm --version >/dev/null
 bah config --env "NODE_VERSION=${NODE_VERSION}" --cmd '["node"]' --label "io.shiftops.inputs=${KEY}" "${c}"
 bah commit --rm -q "${c}" "${NAME}" >/dev/null
 trap - EXIT

@@ -14,7 +14,7 @@ export const IdempotencyKeyHeaders = Type.Object({
       maxLength: 255,
       pattern: '^[\\u0021-\\u007e]+$',
       description:
-        'Any unique string (a UUID) to make a create safe to retry: the same key from the same caller with the same body within 24 hours answers the first response again (with `Idempotent-Replayed: true`) instead of creating twice; the same key with another body is a 422; while the first request runs, a 409',
+        'Any unique string (a UUID) to make a create safe to retry: the same key from the same caller with the same body within 24 hours answers the first response again (with `Idempotent-Replayed: true`) instead of creating twice; the same key with another body, or from another caller, is a 422; while the first request runs, a 409',
     }),
   ),
 });
@@ -37,11 +37,11 @@ function canonical(value: unknown): string {
 
 /**
  * Idempotency keys, kept in the service's own database so every replica sees the same keys. A
- * key belongs to its caller (the principal's user id): another caller's same key is another
- * record, so nobody is ever answered with someone else's response. A request first claims its key
- * with one INSERT (or takes over an expired one); only the claimant runs the create, so
- * concurrent retries on any replicas create once. A create that fails gives the key back, so a
- * corrected retry can run; a success is stored and replayed.
+ * key belongs to its caller (the principal's user id, stored with it and part of the request's
+ * fingerprint): another caller presenting it gets a 422, so nobody is ever answered with someone
+ * else's response. A request first claims its key with one INSERT (or takes over an expired one);
+ * only the claimant runs the create, so concurrent retries on any replicas create once. A create
+ * that fails gives the key back, so a corrected retry can run; a success is stored and replayed.
  */
 export class IdempotencyStore {
   private readonly table: string;
@@ -64,12 +64,13 @@ export class IdempotencyStore {
     if (key === undefined) return { ...(await create()), replayed: false };
     const caller = request.caller.userId;
     const fingerprint = createHash('sha256')
-      .update(`${request.method} ${request.path}\n${canonical(request.body)}`)
+      .update(`${caller}\n${request.method} ${request.path}\n${canonical(request.body)}`)
       .digest('hex');
     const claimed = await this.db.query(
       `INSERT INTO ${this.table} (caller, key, request_hash) VALUES ($1, $2, $3)
-       ON CONFLICT (caller, key) DO UPDATE
-         SET request_hash = EXCLUDED.request_hash, status = NULL, response = NULL, created_at = now()
+       ON CONFLICT (key) DO UPDATE
+         SET caller = EXCLUDED.caller, request_hash = EXCLUDED.request_hash, status = NULL,
+           response = NULL, created_at = now()
          WHERE ${this.table}.created_at < now() - $4::integer * interval '1 second'
        RETURNING key`,
       [caller, key, fingerprint, this.ttlSeconds],
@@ -81,17 +82,17 @@ export class IdempotencyStore {
     try {
       response = await create();
     } catch (err) {
-      await this.db.query(`DELETE FROM ${this.table} WHERE caller = $1 AND key = $2`, [
-        caller,
+      await this.db.query(`DELETE FROM ${this.table} WHERE key = $1 AND caller = $2`, [
         key,
+        caller,
       ]);
       throw err;
     }
     await this.db.query(
-      `UPDATE ${this.table} SET status = $3, response = $4 WHERE caller = $1 AND key = $2`,
+      `UPDATE ${this.table} SET status = $3, response = $4 WHERE key = $1 AND caller = $2`,
       [
-        caller,
         key,
+        caller,
         response.status,
         JSON.stringify({ headers: response.headers, body: response.body }),
       ],
@@ -105,13 +106,11 @@ export class IdempotencyStore {
     fingerprint: string,
   ): Promise<StoredResponse> {
     const { rows } = await this.db.query<{
+      caller: string;
       request_hash: string;
       status: number | null;
       response: { headers: Record<string, string>; body: unknown } | null;
-    }>(`SELECT request_hash, status, response FROM ${this.table} WHERE caller = $1 AND key = $2`, [
-      caller,
-      key,
-    ]);
+    }>(`SELECT caller, request_hash, status, response FROM ${this.table} WHERE key = $1`, [key]);
     const row = rows[0];
     if (!row) {
       // Given back by a failed first attempt a moment ago: this retry may run it again.
@@ -120,6 +119,13 @@ export class IdempotencyStore {
         'this Idempotency-Key was just released; retry',
         {},
         { 'retry-after': '1' },
+      );
+    }
+    if (row.caller !== caller) {
+      throw new HttpProblem(
+        'unprocessable-content',
+        'this Idempotency-Key is in use by another request; use a new unique key (a UUID) for each request',
+        { errors: [{ field: 'idempotency-key', message: 'is in use by another request' }] },
       );
     }
     if (row.request_hash !== fingerprint) {
