@@ -159,14 +159,8 @@ ensure_prometheus() {
   if [[ -x /usr/bin/prometheus ]]; then log "prometheus: $(/usr/bin/prometheus --version 2>&1 | head -1)"; return 0; fi
   if [[ "${SHIFTOPS_NO_APT:-}" == 1 ]]; then log "prometheus: missing and SHIFTOPS_NO_APT=1"; return 1; fi
   local t0=$SECONDS
-  log "prometheus: installing Debian package (service start suppressed)"
-  # Keep the package's systemd/init service from starting: kwokctl runs its own Prometheus.
-  local prc=/usr/sbin/policy-rc.d had_prc=0
-  [[ -e "${prc}" ]] && had_prc=1
-  if [[ "${had_prc}" == 0 ]]; then printf '#!/bin/sh\nexit 101\n' > "${prc}"; chmod +x "${prc}"; fi
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus
-  [[ "${had_prc}" == 0 ]] && rm -f "${prc}"
+  # The package's own service must not start: kwokctl runs its own Prometheus.
+  bash "${HERE}/../scripts/apt-install.sh" prometheus
   # In case something started it anyway (no systemd here, but be sure): stop the packaged daemon.
   if command -v service >/dev/null; then service prometheus stop >/dev/null 2>&1 || true; fi
   local pid

@@ -12,16 +12,7 @@ bah() {
 # Installs what is missing from Debian's packages; installs nothing when all is there. The
 # machine's /usr/sbin/policy-rc.d and other files are left alone.
 ensure_tools() {
-  local need=() p
-  for p in buildah debootstrap runc gcc libc6-dev; do
-    dpkg-query -W -f='${Status}' "${p}" 2>/dev/null | grep -q 'install ok installed' || need+=("${p}")
-  done
-  ((${#need[@]} == 0)) && return 0
-  [[ "$(id -u)" == 0 ]] || die "missing packages ${need[*]}; run: sudo apt-get install ${need[*]}"
-  log "installing ${need[*]} (apt)"
-  apt-get -o DPkg::Lock::Timeout=300 update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
-    --no-install-recommends "${need[@]}" >/dev/null
+  bash "${REPO}/scripts/apt-install.sh" buildah debootstrap runc gcc libc6-dev
 }
 
 # inputs_key TEXT [FILE...]: a hash of TEXT and of each file's path (relative to the repo, so a

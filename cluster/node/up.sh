@@ -15,7 +15,8 @@ for b in kubelet kube-proxy; do
   [[ -x "${BIN}/${b}" ]] || { nlog "missing ${BIN}/${b}: run cluster/build.sh"; exit 1; }
 done
 [[ -x "${COREDNS_BIN}" ]] || { nlog "missing ${COREDNS_BIN}: run cluster/build.sh"; exit 1; }
-bash "${HERE}/install.sh"
+# What the node runs on, from Debian when missing (no packaged service is started).
+bash "${CLUSTER_HERE}/../scripts/apt-install.sh" containerd runc containernetworking-plugins nftables conntrack iptables
 
 # One real node per machine (see lib.sh): refuse if another cluster's node still runs.
 if [[ -e "${NODE_LOCK}" ]]; then

@@ -19,15 +19,18 @@ spawnSync('mkdir', ['-p', fakeBin]);
 // `sudo` too, so the test also runs as a non-root user.
 writeFileSync(
   join(fakeBin, 'apt-get'),
-  `#!/bin/sh\n[ "$1" = install ] && cat "$SHIFTOPS_POLICY_RC_D" >> "${seen}"\n[ -z "$FAIL" ] || exit 100\nexit 0\n`,
+  `#!/bin/sh\ncase " $* " in *" install "*) cat "$SHIFTOPS_POLICY_RC_D" >> "${seen}" ;; esac\n[ -z "$FAIL" ] || exit 100\nexit 0\n`,
 );
 writeFileSync(join(fakeBin, 'sudo'), '#!/bin/sh\nexec "$@"\n');
 chmodSync(join(fakeBin, 'apt-get'), 0o755);
 chmodSync(join(fakeBin, 'sudo'), 0o755);
 
-function install(policy: string, env: Record<string, string> = {}) {
+// A package no machine has, so the script always gets to the install.
+const ABSENT = 'shiftops-test-package-that-is-not-installed';
+
+function install(policy: string, env: Record<string, string> = {}, packages = [ABSENT]) {
   rmSync(seen, { force: true });
-  return spawnSync('bash', [script, 'postgresql'], {
+  return spawnSync('bash', [script, ...packages], {
     encoding: 'utf8',
     env: {
       ...process.env,
@@ -53,6 +56,14 @@ describe('scripts/apt-install.sh', () => {
     const r = install(policy);
     assert.equal(r.status, 0, r.stderr);
     assert.match(readFileSync(seen, 'utf8'), /exit 101/);
+    assert.equal(existsSync(policy), false);
+  });
+
+  it('installs nothing, and writes no policy-rc.d, when every package is there already', () => {
+    const policy = join(dir, 'untouched-policy-rc.d');
+    const r = install(policy, {}, ['bash', 'coreutils']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(existsSync(seen), false, 'apt-get install ran');
     assert.equal(existsSync(policy), false);
   });
 

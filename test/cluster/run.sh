@@ -10,14 +10,15 @@
 # Env:   SHIFTOPS_CLUSTER_NAME (shiftops-ci), SHIFTOPS_PROMETHEUS_PORT (19091),
 #        SHIFTOPS_ADAPTER_PORT (16444), SHIFTOPS_CACHE, SHIFTOPS_KEEP_CLUSTER=1 (leave it running
 #        for a look afterwards; stop it with SHIFTOPS_CLUSTER_NAME=shiftops-ci cluster/down.sh),
-#        SHIFTOPS_REAL_NODE=1 (also the real node and the tests/1N-real-* suites on it; default 0),
+#        SHIFTOPS_REAL_NODE=0 (kwok nodes only: no images, no real node, no tests/1N-real-* suites;
+#        default 1),
 #        CI=true (nothing may be skipped: a skipped test fails the run).
 set -uo pipefail
 export SHIFTOPS_CLUSTER_NAME="${SHIFTOPS_CLUSTER_NAME:-shiftops-ci}"
 export SHIFTOPS_PROMETHEUS_PORT="${SHIFTOPS_PROMETHEUS_PORT:-19091}"
 export SHIFTOPS_ADAPTER_PORT="${SHIFTOPS_ADAPTER_PORT:-16444}"
-# The real node and its suites (tests/1N-real-*) only when asked for, until they pass in CI.
-export SHIFTOPS_REAL_NODE="${SHIFTOPS_REAL_NODE:-0}"
+# The real node and its suites (tests/1N-real-*) unless asked to leave them out.
+export SHIFTOPS_REAL_NODE="${SHIFTOPS_REAL_NODE:-1}"
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 source "${REPO}/cluster/lib.sh"
 TOOL="${CLUSTER_HERE}" # cluster/
