@@ -22,6 +22,7 @@ const defaultRoots = [
   'scripts/test',
   'cluster/test',
   'cluster/images/test',
+  'cluster/node/test',
   'test/schemathesis',
 ];
 

@@ -24,7 +24,7 @@ if running kubelet && kc get node "${NODE_NAME}" >/dev/null 2>&1; then
 fi
 
 # 2. Processes, by pid. kube-proxy removes its own rules afterwards with --cleanup.
-for c in kube-proxy kubelet coredns; do
+for c in prometheus-sd kube-proxy kubelet coredns; do
   if running "${c}"; then nlog "stopping ${c} (pid $(pidof_ "${c}"))"; stop_pid "$(pidof_ "${c}")" "${c}"; fi
 done
 if [[ -f "${NODE_DIR}/kube-proxy.yaml" ]]; then

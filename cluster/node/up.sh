@@ -2,7 +2,8 @@
 # Starts the real node of the cluster that cluster/up.sh just started: a bridge holding the node
 # IP, a guard nftables table, containerd (+ runc, CNI bridge), the images (cluster/images/build.sh
 # --import), CoreDNS, kubelet and kube-proxy, all as processes of this machine with their pids in
-# the cluster's run directory. Waits for the node to be Ready. cluster/node/down.sh undoes all of it.
+# the cluster's run directory. Waits for the node to be Ready, then has the cluster's Prometheus
+# scrape the node's pods (prometheus-sd.ts). cluster/node/down.sh undoes all of it.
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
 HERE="${CLUSTER_HERE}/node"
@@ -152,5 +153,35 @@ for i in $(seq 1 100); do
   (( i == 100 )) && { nlog "CoreDNS not ready"; tail -n 20 "${NODE_DIR}/logs/coredns.log" >&2; exit 1; }
   sleep 0.2
 done
+
+# --- Prometheus: the real pods' /metrics --------------------------------------------------------
+# Debian's Prometheus has no Kubernetes service discovery, so prometheus-sd.ts watches this node's
+# pods and writes them as file_sd targets with the labels kubernetes_sd would give; the job is
+# deploy/components/prometheus-scrape's, with file_sd in its place. SIGHUP reloads the config.
+t=$SECONDS
+kubeconfig_for "${NODE_DIR}/prometheus-sd.kubeconfig" shiftops:prometheus-sd
+kc apply -f "${HERE}/prometheus-sd-rbac.yaml" >/dev/null
+targets="${NODE_DIR}/prometheus-targets.json"
+sd=(env -C "${REPO}" node --conditions=source --import tsx "${HERE}/prometheus-sd.ts")
+start prometheus-sd "${sd[@]}" watch "${NODE_DIR}/prometheus-sd.kubeconfig" "${NODE_NAME}" \
+  "${POD_CIDR%.*}." "${targets}"
+for i in $(seq 1 100); do
+  [[ -s "${targets}" ]] && break
+  alive_or_die prometheus-sd
+  (( i == 100 )) && { nlog "prometheus-sd wrote no ${targets}"; tail -n 20 "${NODE_DIR}/logs/prometheus-sd.log" >&2; exit 1; }
+  sleep 0.2
+done
+"${sd[@]}" config "${CLUSTER_DIR}/prometheus.yaml" "${targets}"
+prom_pid="$(cat "${CLUSTER_DIR}/pids/prometheus.pid")"
+pid_alive "${prom_pid}" prometheus || { nlog "no Prometheus (pid ${prom_pid}) to reload"; exit 1; }
+kill -HUP "${prom_pid}"
+for i in $(seq 1 50); do
+  loaded="$(curl -sf --max-time 2 "http://127.0.0.1:${PROMETHEUS_PORT}/api/v1/status/config" || true)"
+  [[ "${loaded}" == *'job_name: shiftops'* ]] && break
+  (( i == 50 )) && { nlog "Prometheus did not load the shiftops job (its log: ${CLUSTER_DIR}/logs/prometheus.log)"; exit 1; }
+  sleep 0.2
+done
+nlog "Prometheus scrapes the node's pods (job shiftops, targets ${targets}) ($((SECONDS - t))s)"
+
 info="$(kc get node "${NODE_NAME}" -o jsonpath='{.status.nodeInfo.kubeletVersion} {.status.nodeInfo.containerRuntimeVersion}')"
 nlog "node ${NODE_NAME} Ready ${ready_s}s after kubelet start (${info}, kube-proxy ${PROXY_MODE}); total $((SECONDS - T0))s"

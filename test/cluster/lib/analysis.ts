@@ -8,6 +8,7 @@ import { after, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { explain, log, parseJson, shiftops, sleep, table, type Run } from './cluster.js';
 import { LATENCY } from './load.js';
+import { PROMETHEUS_URL as PROMETHEUS } from './prometheus.js';
 import { BASE, ReleaseEmulator } from './releases.js';
 import {
   IMAGE_REPO,
@@ -19,7 +20,7 @@ import {
 } from './sandbox.js';
 
 export const REPLICAS = 4;
-export const PROMETHEUS = `http://127.0.0.1:${process.env.SHIFTOPS_PROMETHEUS_PORT ?? '19090'}`;
+export { PROMETHEUS };
 /** Good releases per file (test/cluster/long/release-analysis-good-N.test.ts). */
 export const GOOD_RUNS_PER_FILE = Number(process.env.SHIFTOPS_ANALYSIS_GOOD_RUNS ?? 5);
 /** The diagnostic line run.sh sums: keep the two in step. */

@@ -1,9 +1,31 @@
-// Stopping and restarting the cluster's Prometheus (a kwokctl component, a host process whose pid
-// kwokctl keeps in <cluster dir>/pids/prometheus.pid), to see what the HPA does without it.
+// The cluster's Prometheus (a kwokctl component, a host process whose pid kwokctl keeps in
+// <cluster dir>/pids/prometheus.pid): its URL, instant queries, and stopping and restarting it,
+// to see what the HPA does without it.
 import { spawn } from 'node:child_process';
 import { openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { kubeconfigPath, waitUntil } from './cluster.js';
+
+/** The cluster's Prometheus, on 127.0.0.1 (run.sh's port). */
+export const PROMETHEUS_URL = `http://127.0.0.1:${process.env.SHIFTOPS_PROMETHEUS_PORT ?? '19090'}`;
+
+export interface Sample {
+  metric: Record<string, string>;
+  value: [number, string];
+}
+
+/** An instant query; throws with Prometheus' error on anything but success. */
+export async function query(expr: string): Promise<Sample[]> {
+  const url = `${PROMETHEUS_URL}/api/v1/query?query=${encodeURIComponent(expr)}`;
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  const body = (await res.json()) as {
+    status: string;
+    error?: string;
+    data?: { result: Sample[] };
+  };
+  if (body.status !== 'success') throw new Error(`${expr}: ${body.error ?? res.status}`);
+  return body.data?.result ?? [];
+}
 
 const clusterDir = () => dirname(kubeconfigPath());
 const pidFile = () => join(clusterDir(), 'pids', 'prometheus.pid');

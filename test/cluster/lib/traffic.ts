@@ -125,6 +125,11 @@ export class Traffic {
     this.fail(code);
   }
 
+  /** The counts so far (sent includes requests in flight): differences of two are a phase's. */
+  counts(): { sent: number; ok: number; failed: number } {
+    return { sent: this.result.sent, ok: this.result.ok, failed: this.result.failed };
+  }
+
   private stopping: Promise<TrafficResult> | undefined;
 
   /** Stops sending, waits for the requests in flight, returns the counts. */
