@@ -61,11 +61,15 @@ for m in $(findmnt -rn -o TARGET | grep -E "^(${NODE_DIR}|${CONTAINERD_ROOT})/" 
 done
 
 # 5. Network: bridges (the pod bridge goes with its last veth anyway), the guard table,
-#    kube-proxy's tables if --cleanup left them, ip_forward as it was.
+#    kube-proxy's tables if --cleanup left them, ip_forward as it was, libcni's cache.
 for l in "${POD_BRIDGE}" "${NODE_BRIDGE}"; do ip link show "${l}" >/dev/null 2>&1 && ip link del "${l}"; done
 nft list table inet "${NFT_TABLE}" >/dev/null 2>&1 && nft delete table inet "${NFT_TABLE}"
 for fam in ip ip6; do nft list table "${fam}" kube-proxy >/dev/null 2>&1 && nft delete table "${fam}" kube-proxy; done
 [[ -f "${NODE_DIR}/ip_forward.orig" ]] && cat "${NODE_DIR}/ip_forward.orig" >/proc/sys/net/ipv4/ip_forward
+# libcni's result cache (containerd gives it no other place): our network's entries, then the
+# directories if nothing else is in them.
+rm -f /var/lib/cni/results/shiftops-*
+rmdir /var/lib/cni/results /var/lib/cni 2>/dev/null
 
 # 6. The kubelet's cgroups (empty once every container is gone), deepest first.
 for h in /sys/fs/cgroup/*/"${CGROUP_ROOT}" /sys/fs/cgroup/"${CGROUP_ROOT}"; do
