@@ -14,6 +14,12 @@ RUN_DIR="${KWOK_WORKDIR}/shiftops-run/${CLUSTER_NAME}"
 CLUSTER_KUBECONFIG="${CLUSTER_DIR}/kubeconfig.yaml"
 PROMETHEUS_PORT="${SHIFTOPS_PROMETHEUS_PORT:-19090}"
 ADAPTER_PORT="${SHIFTOPS_ADAPTER_PORT:-16443}"
+# The fake nodes (kwok/nodes.sh): how many, in how many zones.
+KWOK_NODES="${SHIFTOPS_KWOK_NODES:-4}"
+KWOK_ZONES="${SHIFTOPS_KWOK_ZONES:-2}"
+# An audit policy for kube-apiserver (kwokctl --kube-audit-policy); the log is ${AUDIT_LOG}.
+AUDIT_POLICY="${SHIFTOPS_AUDIT_POLICY:-}"
+AUDIT_LOG="${CLUSTER_DIR}/logs/audit.log"
 BIN="${CLUSTER_BIN_DIR}"
 # kubectl from the cache first on PATH: kwokctl runs `kubectl` from PATH (there is no
 # --kubectl-binary flag) and would download one otherwise.

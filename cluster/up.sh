@@ -7,6 +7,8 @@
 #
 # Env: SHIFTOPS_CACHE, SHIFTOPS_CLUSTER_NAME (shiftops), SHIFTOPS_PROMETHEUS_PORT (19090),
 #      SHIFTOPS_ADAPTER_PORT (16443), SHIFTOPS_SKIP_BUILD=1 (do not run build.sh first),
+#      SHIFTOPS_KWOK_NODES (4) and SHIFTOPS_KWOK_ZONES (2): the fake nodes (kwok/nodes.sh),
+#      SHIFTOPS_AUDIT_POLICY (a kube-apiserver audit policy file; log in the cluster's logs/audit.log),
 #      SHIFTOPS_REAL_NODE=0 (no real node: kwok nodes only), SHIFTOPS_SKIP_IMAGES=1 (do not run
 #      cluster/images/build.sh; SHIFTOPS_IMAGES_SCRIPT names another one), SHIFTOPS_PROXY_MODE
 #      (nftables).
@@ -88,6 +90,10 @@ create_args=(
   # Do not add a context to ~/.kube/config (the default): use the cluster's own kubeconfig.
   --kubeconfig=
 )
+if [[ -n "${AUDIT_POLICY}" ]]; then
+  [[ -f "${AUDIT_POLICY}" ]] || { clog "SHIFTOPS_AUDIT_POLICY=${AUDIT_POLICY}: no such file"; exit 1; }
+  create_args+=(--kube-audit-policy "$(realpath "${AUDIT_POLICY}")")
+fi
 
 # Guard: nothing may be fetched from the network. kwokctl's dry run prints "# Download <src>" for
 # every binary/manifest, local paths included (those are symlinked/copied): only http(s) is a fetch.
@@ -102,7 +108,7 @@ t=$SECONDS
 clog "control plane up in $((SECONDS - t))s"
 
 t=$SECONDS
-kc apply -f "${HERE}/kwok/nodes.yaml" >/dev/null
+bash "${HERE}/kwok/nodes.sh" "${KWOK_NODES}" "${KWOK_ZONES}" | kc apply -f - >/dev/null
 kc wait --for=condition=Ready node --all --timeout=120s >/dev/null
 clog "$(kc get nodes --no-headers | wc -l) nodes Ready in $((SECONDS - t))s"
 

@@ -24,6 +24,7 @@ const defaultRoots = [
   'cluster/images/test',
   'cluster/node/test',
   'test/schemathesis',
+  'test/cluster/scale/test',
 ];
 
 function collect(dir: string): string[] {

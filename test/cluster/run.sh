@@ -12,7 +12,8 @@
 #        for a look afterwards; stop it with SHIFTOPS_CLUSTER_NAME=shiftops-ci cluster/down.sh),
 #        SHIFTOPS_REAL_NODE=0 (kwok nodes only: no images, no real node, no tests/1N-real-* suites;
 #        default 1),
-#        CI=true (nothing may be skipped: a skipped test fails the run).
+#        CI=true (nothing may be skipped: a skipped test fails the run),
+#        SHIFTOPS_TEST_TIMEOUT_MS (900000: the bound of each test).
 set -uo pipefail
 export SHIFTOPS_CLUSTER_NAME="${SHIFTOPS_CLUSTER_NAME:-shiftops-ci}"
 export SHIFTOPS_PROMETHEUS_PORT="${SHIFTOPS_PROMETHEUS_PORT:-19091}"
@@ -98,7 +99,7 @@ else
   fi
 fi
 # One file at a time, in order, all on this one cluster. spec for people, TAP for the counts.
-node --conditions=source --import tsx --test --test-concurrency=1 --test-timeout=900000 \
+node --conditions=source --import tsx --test --test-concurrency=1 --test-timeout="${SHIFTOPS_TEST_TIMEOUT_MS:-900000}" \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="${TMP}/tap" \
   "${files[@]}"

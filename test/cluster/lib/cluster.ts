@@ -65,6 +65,20 @@ export interface Run {
   ms: number;
   /** ms after the start when stdout/stderr first matched opts.mark (if given and seen) */
   markedMs?: number;
+  /** With opts.peakRss: the process's VmHWM in kB, the last sample before it exited */
+  peakRssKb?: number;
+}
+
+const RSS_SAMPLE_MS = 100;
+
+/** VmHWM (peak resident set) of a running process, in kB; undefined once it is gone. */
+function vmHwmKb(pid: number): number | undefined {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function explain(r: Run, what = 'command'): string {
@@ -75,7 +89,14 @@ export function explain(r: Run, what = 'command'): string {
 export function run(
   cmd: string,
   args: string[],
-  opts: { input?: string; env?: Record<string, string>; timeoutMs?: number; mark?: RegExp } = {},
+  opts: {
+    input?: string;
+    env?: Record<string, string>;
+    timeoutMs?: number;
+    mark?: RegExp;
+    /** Sample the process's peak RSS (a high-water mark, so a late sample holds the peak). */
+    peakRss?: boolean;
+  } = {},
 ): Promise<Run> {
   const started = Date.now();
   let markedMs: number | undefined;
@@ -90,6 +111,13 @@ export function run(
     });
     let stdout = '';
     let stderr = '';
+    let peakRssKb: number | undefined;
+    const sample = () => {
+      const kb = child.pid === undefined ? undefined : vmHwmKb(child.pid);
+      if (kb !== undefined) peakRssKb = Math.max(peakRssKb ?? 0, kb);
+    };
+    const sampler = opts.peakRss ? setInterval(sample, RSS_SAMPLE_MS) : undefined;
+    if (opts.peakRss) sample();
     child.stdout.on('data', (d: Buffer) => check((stdout += d.toString())));
     child.stderr.on('data', (d: Buffer) => check((stderr += d.toString())));
     const timer = opts.timeoutMs
@@ -101,9 +129,18 @@ export function run(
     child.on('error', (err) => {
       stderr += String(err);
     });
+    // Stop sampling at exit: the pid may belong to another process afterwards.
+    child.on('exit', () => clearInterval(sampler));
     child.on('close', (code) => {
       if (timer) clearTimeout(timer);
-      resolveRun({ code, stdout, stderr, ms: Date.now() - started, markedMs });
+      resolveRun({
+        code,
+        stdout,
+        stderr,
+        ms: Date.now() - started,
+        markedMs,
+        ...(peakRssKb !== undefined ? { peakRssKb } : {}),
+      });
     });
     child.stdin.end(opts.input ?? '');
   });

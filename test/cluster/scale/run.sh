@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# `npm run test:scale [-- --replicas 10,100,300] [--nodes 50] [--zones 3] [--out DIR]`: the scale
+# suite (scale.test.ts) on a kwok-only cluster of its own (name shiftops-scale, Prometheus 19093,
+# adapter 16446, never the real node), with the API server's audit log on for the measured
+# clients (audit-policy.yaml). Runs through test/cluster/run.sh: build (cache), start, tsc, the
+# suite, teardown (also on failure). Results (results.json, table.md, cost.svg) go to --out
+# (default: a new directory under ${TMPDIR:-/tmp}).
+# `npm run test:scale:small` is `--replicas 10,50 --nodes 20`.
+set -euo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
+replicas=10,100,300 nodes=50 zones=3 out=""
+usage() { echo "usage: $0 [--replicas N,N,...] [--nodes N] [--zones N] [--out DIR]" >&2; exit 64; }
+while (( $# > 0 )); do
+  case "$1" in
+    --replicas) replicas="${2:-}"; shift 2 || usage ;;
+    --nodes) nodes="${2:-}"; shift 2 || usage ;;
+    --zones) zones="${2:-}"; shift 2 || usage ;;
+    --out) out="${2:-}"; shift 2 || usage ;;
+    *) usage ;;
+  esac
+done
+[[ "${replicas}" =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] \
+  || { echo "--replicas: a comma-separated list of positive integers (got '${replicas}')" >&2; exit 64; }
+# 110 pods per fake node: room for every replica plus a 25% surge.
+max="$(tr ',' '\n' <<<"${replicas}" | sort -n | tail -1)"
+(( nodes * 110 >= max * 5 / 4 + 1 )) \
+  || { echo "--nodes ${nodes}: too few for ${max} replicas plus surge (110 pods per node)" >&2; exit 64; }
+
+export SHIFTOPS_CLUSTER_NAME="${SHIFTOPS_CLUSTER_NAME:-shiftops-scale}"
+export SHIFTOPS_PROMETHEUS_PORT="${SHIFTOPS_PROMETHEUS_PORT:-19093}"
+export SHIFTOPS_ADAPTER_PORT="${SHIFTOPS_ADAPTER_PORT:-16446}"
+export SHIFTOPS_REAL_NODE=0
+export SHIFTOPS_KWOK_NODES="${nodes}" SHIFTOPS_KWOK_ZONES="${zones}"
+export SHIFTOPS_AUDIT_POLICY="${REPO}/test/cluster/scale/audit-policy.yaml"
+source "${REPO}/cluster/lib.sh" # AUDIT_LOG for this cluster name
+export SHIFTOPS_AUDIT_LOG="${AUDIT_LOG}"
+export SHIFTOPS_SCALE_REPLICAS="${replicas}"
+export SHIFTOPS_SCALE_OUT="${out:-$(mktemp -d "${TMPDIR:-/tmp}/shiftops-scale.XXXXXX")}"
+# One file, one hour at most (run.sh's default per-test bound is for the cluster suite).
+export SHIFTOPS_TEST_TIMEOUT_MS="${SHIFTOPS_TEST_TIMEOUT_MS:-3600000}"
+echo "== scale: replicas ${replicas}, ${nodes} nodes in ${zones} zones, results in ${SHIFTOPS_SCALE_OUT}" >&2
+exec bash "${REPO}/test/cluster/run.sh" "${REPO}/test/cluster/scale/scale.test.ts"

@@ -1,0 +1,47 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { costPlot, niceMax } from '../plot.js';
+import type { RunResult } from '../report.js';
+
+describe('niceMax', () => {
+  const cases: Array<[number, number]> = [
+    [0, 1],
+    [1, 1],
+    [7, 10],
+    [12, 20],
+    [300, 500],
+    [501, 1000],
+    [0.3, 0.5],
+  ];
+  for (const [max, want] of cases) it(`${max} -> ${want}`, () => assert.equal(niceMax(max), want));
+});
+
+describe('cost plot', () => {
+  const r = (
+    replicas: number,
+    total: number,
+    doneMs: number,
+    tool: 'shiftops' | 'kubectl' = 'shiftops',
+  ): RunResult => ({
+    replicas,
+    release: 'good',
+    tool,
+    outcome: 'succeeded',
+    verdictRight: true,
+    verdictMs: doneMs,
+    doneMs,
+    requests: { total, byVerb: {}, byVerbAndResource: {} },
+    peakRssKb: 1,
+  });
+
+  it('draws one line per tool and release present, points where the values are', () => {
+    const svg = costPlot([r(10, 20, 5_000), r(100, 25, 20_000), r(10, 8, 6_000, 'kubectl')]);
+    assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    // two panels x two series present
+    assert.equal(svg.match(/<polyline /g)?.length, 4);
+    // requests panel: x 0..100 over 48..348, y 0..50 over 204..28: (10, 20) -> (78.0, 133.6)
+    assert.match(svg, /points="78\.0,133\.6 348\.0,116\.0"/);
+  });
+
+  it('refuses to plot nothing', () => assert.throws(() => costPlot([]), /no runs/));
+});
