@@ -2,9 +2,9 @@
 // own, in the developers group, so the audit log holds exactly its requests), timed, with its
 // peak RSS sampled from /proc, and its API requests counted from the audit log afterwards.
 import { existsSync, readFileSync } from 'node:fs';
-import { CLI, explain, run, sleep, type Run } from '../lib/cluster.js';
+import { dirname, join } from 'node:path';
+import { CLI, DEVELOPERS_GROUP, explain, run, sleep, type Run } from '../lib/cluster.js';
 import { userKubeconfig } from '../lib/developer.js';
-import { DEVELOPERS_GROUP } from '../lib/cluster.js';
 import { countRequests, parseAuditLog, type RequestCounts } from './audit.js';
 
 export const auditLogPath = () => process.env.SHIFTOPS_AUDIT_LOG ?? '';
@@ -48,11 +48,21 @@ export function shiftopsAs(kubeconfig: string, namespace: string, args: string[]
   );
 }
 
+/**
+ * kubectl as the identity of `kubeconfig`, with a discovery cache of that identity's own (next to
+ * its kubeconfig): cold at the run's first command, as on a fresh CI runner, and never the
+ * machine's ~/.kube/cache, whose state would change the counts from one run to the next.
+ */
 export function kubectlAs(kubeconfig: string, namespace: string, args: string[]) {
-  return run('kubectl', ['--kubeconfig', kubeconfig, '-n', namespace, ...args], {
-    timeoutMs: 900_000,
-    peakRss: true,
-  });
+  const cache = join(dirname(kubeconfig), 'kube-cache');
+  return run(
+    'kubectl',
+    ['--kubeconfig', kubeconfig, '--cache-dir', cache, '-n', namespace, ...args],
+    {
+      timeoutMs: 900_000,
+      peakRss: true,
+    },
+  );
 }
 
 export const peak = (runs: readonly Run[]) => Math.max(0, ...runs.map((r) => r.peakRssKb ?? 0));

@@ -23,8 +23,9 @@ done
   || { echo "--replicas: a comma-separated list of positive integers (got '${replicas}')" >&2; exit 64; }
 # 110 pods per fake node: room for every replica plus a 25% surge.
 max="$(tr ',' '\n' <<<"${replicas}" | sort -n | tail -1)"
-(( nodes * 110 >= max * 5 / 4 + 1 )) \
-  || { echo "--nodes ${nodes}: too few for ${max} replicas plus surge (110 pods per node)" >&2; exit 64; }
+need=$(( (max * 5 / 4 + 1 + 109) / 110 ))
+[[ "${nodes}" =~ ^[1-9][0-9]*$ ]] && (( nodes >= need )) \
+  || { echo "--nodes '${nodes}': ${max} replicas plus a 25% surge need at least ${need} (110 pods per node)" >&2; exit 64; }
 
 export SHIFTOPS_CLUSTER_NAME="${SHIFTOPS_CLUSTER_NAME:-shiftops-scale}"
 export SHIFTOPS_PROMETHEUS_PORT="${SHIFTOPS_PROMETHEUS_PORT:-19093}"

@@ -18,6 +18,7 @@ import {
   isRolledOut,
   log,
   sleep,
+  type Run,
   waitUntil,
 } from '../lib/cluster.js';
 import { IMAGE_REPO, createSandbox, deleteSandbox, usersDeployment } from '../lib/sandbox.js';
@@ -91,19 +92,44 @@ async function settle(ns: string, n: number, tag: string): Promise<void> {
   );
 }
 
-function record(
-  r: Omit<RunResult, 'replicas' | 'release' | 'tool'>,
-  replicas: number,
-  release: Release,
-  tool: Tool,
-) {
-  const row = { replicas, release, tool, ...r };
+interface Measured {
+  outcome: string;
+  verdictRight: boolean;
+  verdictMs: number;
+  doneMs: number;
+  /** The run's own user: its requests are the audit log's events of that user. */
+  user: string;
+  runs: Run[];
+}
+
+async function record(replicas: number, release: Release, tool: Tool, m: Measured) {
+  const row: RunResult = {
+    replicas,
+    release,
+    tool,
+    outcome: m.outcome,
+    verdictRight: m.verdictRight,
+    verdictMs: m.verdictMs,
+    doneMs: m.doneMs,
+    requests: await requestsOf(m.user),
+    peakRssKb: peak(m.runs),
+  };
   results.push(row);
   log(
-    `${tool} ${release} at ${replicas}: ${r.outcome}, verdict ${(r.verdictMs / 1000).toFixed(1)} s, done ${(r.doneMs / 1000).toFixed(1)} s, ${r.requests.total} requests ${JSON.stringify(r.requests.byVerbAndResource)}, peak RSS ${(r.peakRssKb / 1024).toFixed(0)} MB`,
+    `${tool} ${release} at ${replicas}: ${row.outcome}, verdict ${(row.verdictMs / 1000).toFixed(1)} s, done ${(row.doneMs / 1000).toFixed(1)} s, ${row.requests.total} requests ${JSON.stringify(row.requests.byVerbAndResource)}, peak RSS ${(row.peakRssKb / 1024).toFixed(0)} MB`,
   );
   return row;
 }
+
+const deployAs = (kubeconfig: string, ns: string, tag: string, mark?: RegExp) =>
+  shiftopsAs(kubeconfig, ns, ['--quiet', 'deploy', SVC, tag, '--analysis=off'], mark);
+const setImageAs = async (kubeconfig: string, ns: string, tag: string) =>
+  ok(
+    await kubectlAs(kubeconfig, ns, ['set', 'image', `deploy/${SVC}`, `${SVC}=${image(tag)}`]),
+    'kubectl set image',
+  );
+const rolloutStatusAs = (kubeconfig: string, ns: string) =>
+  kubectlAs(kubeconfig, ns, ['rollout', 'status', `deploy/${SVC}`, '--timeout=10m']);
 
 describe('scale: the cluster', clusterOrSkip(), () => {
   it(`has at least ${MIN_NODES} kwok nodes in ${MIN_ZONES} zones`, async () => {
@@ -152,65 +178,42 @@ for (const n of REPLICAS) {
 
     it('shiftops: a good release rolls out (exit 0)', async () => {
       const id = identity(`scale-shiftops-good-${n}`);
-      const r = await shiftopsAs(id.kubeconfig, ns, [
-        '--quiet',
-        'deploy',
-        SVC,
-        '1.1.0',
-        '--analysis=off',
-      ]);
+      const r = await deployAs(id.kubeconfig, ns, '1.1.0');
       const live = await rolledOutOn(ns, '1.1.0');
       const outcome = r.code === 0 && /is live/.test(r.stdout) ? 'succeeded' : `exit ${r.code}`;
-      const row = record(
-        {
-          outcome,
-          verdictRight: outcome === 'succeeded' && live,
-          verdictMs: r.ms,
-          doneMs: r.ms,
-          requests: await requestsOf(id.user),
-          peakRssKb: peak([r]),
-        },
-        n,
-        'good',
-        'shiftops',
-      );
+      const row = await record(n, 'good', 'shiftops', {
+        outcome,
+        verdictRight: outcome === 'succeeded' && live,
+        verdictMs: r.ms,
+        doneMs: r.ms,
+        user: id.user,
+        runs: [r],
+      });
       assert.ok(row.verdictRight, `${explain(r)}\nrolled out on 1.1.0 at exit: ${live}`);
-      const pods = await podsOf(ns);
-      spread[n] = {};
-      for (const p of pods) {
+      const zones: Record<string, number> = {};
+      for (const p of await podsOf(ns)) {
         const zone = zoneOf.get(p.spec?.nodeName ?? '') ?? '?';
-        spread[n][zone] = (spread[n][zone] ?? 0) + 1;
+        zones[zone] = (zones[zone] ?? 0) + 1;
       }
-      log(`pods per zone at ${n}: ${JSON.stringify(spread[n])}`);
+      spread[n] = zones;
+      log(`pods per zone at ${n}: ${JSON.stringify(zones)}`);
       await settle(ns, n, '1.1.0');
     });
 
     it('shiftops: a crash-looping release is rolled back (exit 1)', async () => {
       const id = identity(`scale-shiftops-bad-${n}`);
-      const r = await shiftopsAs(
-        id.kubeconfig,
-        ns,
-        ['--quiet', 'deploy', SVC, '1.2.0-crash', '--analysis=off'],
-        /^FAILED: /m,
-      );
+      const r = await deployAs(id.kubeconfig, ns, '1.2.0-crash', /^FAILED: /m);
       const back = await rolledOutOn(ns, '1.1.0');
-      const outcome =
-        r.code === 1 && /rolled back to revision \d+/.test(r.stdout)
-          ? 'rolled-back'
-          : `exit ${r.code}`;
-      const row = record(
-        {
-          outcome,
-          verdictRight: outcome === 'rolled-back' && back,
-          verdictMs: r.markedMs ?? r.ms,
-          doneMs: r.ms,
-          requests: await requestsOf(id.user),
-          peakRssKb: peak([r]),
-        },
-        n,
-        'bad',
-        'shiftops',
-      );
+      const rolledBack = r.code === 1 && /rolled back to revision \d+/.test(r.stdout);
+      const outcome = rolledBack ? 'rolled-back' : `exit ${r.code}`;
+      const row = await record(n, 'bad', 'shiftops', {
+        outcome,
+        verdictRight: rolledBack && back,
+        verdictMs: r.markedMs ?? r.ms,
+        doneMs: r.ms,
+        user: id.user,
+        runs: [r],
+      });
       assert.ok(row.verdictRight, `${explain(r)}\nrolled out on 1.1.0 at exit: ${back}`);
       assert.match(r.stderr, /CrashLoopBackOff|ContainerRestarted/, explain(r));
       await settle(ns, n, '1.1.0');
@@ -219,37 +222,19 @@ for (const n of REPLICAS) {
     it('kubectl: set image + rollout status of a good release', async () => {
       const id = identity(`scale-kubectl-good-${n}`);
       const started = Date.now();
-      const set = ok(
-        await kubectlAs(id.kubeconfig, ns, [
-          'set',
-          'image',
-          `deploy/${SVC}`,
-          `${SVC}=${image('1.3.0')}`,
-        ]),
-        'set image',
-      );
-      const status = await kubectlAs(id.kubeconfig, ns, [
-        'rollout',
-        'status',
-        `deploy/${SVC}`,
-        '--timeout=10m',
-      ]);
+      const set = await setImageAs(id.kubeconfig, ns, '1.3.0');
+      const status = await rolloutStatusAs(id.kubeconfig, ns);
       const ms = Date.now() - started;
       const live = await rolledOutOn(ns, '1.3.0');
       const outcome = status.code === 0 ? 'succeeded' : `exit ${status.code}`;
-      const row = record(
-        {
-          outcome,
-          verdictRight: outcome === 'succeeded' && live,
-          verdictMs: ms,
-          doneMs: ms,
-          requests: await requestsOf(id.user),
-          peakRssKb: peak([set, status]),
-        },
-        n,
-        'good',
-        'kubectl',
-      );
+      const row = await record(n, 'good', 'kubectl', {
+        outcome,
+        verdictRight: outcome === 'succeeded' && live,
+        verdictMs: ms,
+        doneMs: ms,
+        user: id.user,
+        runs: [set, status],
+      });
       assert.ok(row.verdictRight, explain(status, 'kubectl rollout status'));
       await settle(ns, n, '1.3.0');
     });
@@ -257,64 +242,32 @@ for (const n of REPLICAS) {
     it(`kubectl: set image + rollout status (progress deadline ${PROGRESS_DEADLINE_S} s) + rollout undo of a crash-looping release`, async () => {
       const id = identity(`scale-kubectl-bad-${n}`);
       const started = Date.now();
-      const runs = [
-        ok(
-          await kubectlAs(id.kubeconfig, ns, [
-            'set',
-            'image',
-            `deploy/${SVC}`,
-            `${SVC}=${image('1.4.0-crash')}`,
-          ]),
-          'set image',
-        ),
-      ];
-      const status = await kubectlAs(id.kubeconfig, ns, [
-        'rollout',
-        'status',
-        `deploy/${SVC}`,
-        '--timeout=10m',
-      ]);
+      const runs = [await setImageAs(id.kubeconfig, ns, '1.4.0-crash')];
+      const status = await rolloutStatusAs(id.kubeconfig, ns);
       runs.push(status);
       const verdictMs = Date.now() - started;
-      const outcome =
-        status.code !== 0 && /exceeded its progress deadline/.test(status.stderr)
-          ? 'deadline-exceeded'
-          : `exit ${status.code}`;
-      runs.push(
-        ok(
-          await kubectlAs(id.kubeconfig, ns, ['rollout', 'undo', `deploy/${SVC}`]),
-          'rollout undo',
-        ),
-      );
+      const deadline = status.code !== 0 && /exceeded its progress deadline/.test(status.stderr);
+      const undo = await kubectlAs(id.kubeconfig, ns, ['rollout', 'undo', `deploy/${SVC}`]);
+      runs.push(ok(undo, 'kubectl rollout undo'));
       // Right after the undo, `rollout status` can read the stale ProgressDeadlineExceeded and
       // fail at once (test 04): a person runs it again. Bounded.
       for (let i = 0; ; i++) {
-        const back = await kubectlAs(id.kubeconfig, ns, [
-          'rollout',
-          'status',
-          `deploy/${SVC}`,
-          '--timeout=10m',
-        ]);
-        runs.push(back);
-        if (back.code === 0) break;
-        assert.ok(i < 5 && /exceeded its progress deadline/.test(back.stderr), explain(back));
+        const again = await rolloutStatusAs(id.kubeconfig, ns);
+        runs.push(again);
+        if (again.code === 0) break;
+        assert.ok(i < 5 && /exceeded its progress deadline/.test(again.stderr), explain(again));
         await sleep(1000);
       }
       const doneMs = Date.now() - started;
       const back = await rolledOutOn(ns, '1.3.0');
-      const row = record(
-        {
-          outcome,
-          verdictRight: outcome === 'deadline-exceeded' && back,
-          verdictMs,
-          doneMs,
-          requests: await requestsOf(id.user),
-          peakRssKb: peak(runs),
-        },
-        n,
-        'bad',
-        'kubectl',
-      );
+      const row = await record(n, 'bad', 'kubectl', {
+        outcome: deadline ? 'deadline-exceeded' : `exit ${status.code}`,
+        verdictRight: deadline && back,
+        verdictMs,
+        doneMs,
+        user: id.user,
+        runs,
+      });
       assert.ok(row.verdictRight, explain(status, 'kubectl rollout status'));
       await settle(ns, n, '1.3.0');
     });
