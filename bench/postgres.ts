@@ -1,6 +1,7 @@
 // The benchmark's PostgreSQL server with the seeded data set. Seeding 100k users and 1M shifts
-// takes about a minute, so the seeded data directory is kept under ~/.cache/shiftops/bench, keyed
-// by everything that shapes it, and later runs start on a copy of it in a second or two.
+// takes about a minute, so the seeded data directory is kept under
+// ${SHIFTOPS_CACHE:-~/.cache/shiftops}/bench, keyed by everything that shapes it, and later runs
+// start on a copy of it in a second or two.
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync } from 'node:fs';
@@ -73,7 +74,8 @@ export async function startBenchPostgres(
   users: number,
   useCache: boolean,
 ): Promise<BenchPostgres> {
-  const cacheDir = join(homedir(), '.cache/shiftops/bench', `pgdata-${cacheKey(root, bin, users)}`);
+  const cacheRoot = process.env.SHIFTOPS_CACHE ?? join(homedir(), '.cache/shiftops');
+  const cacheDir = join(cacheRoot, 'bench', `pgdata-${cacheKey(root, bin, users)}`);
   const cached = useCache && existsSync(cacheDir);
   const t0 = performance.now();
   const server = await startPostgresServer({
