@@ -99,7 +99,8 @@ else
   fi
 fi
 # One file at a time, in order, all on this one cluster. spec for people, TAP for the counts.
-node --conditions=source --import tsx --test --test-concurrency=1 --test-timeout="${SHIFTOPS_TEST_TIMEOUT_MS:-900000}" \
+# TMPDIR: what the tests write to temporary files (e.g. the identities' keys) goes with ${TMP}.
+TMPDIR="${TMP}" node --conditions=source --import tsx --test --test-concurrency=1 --test-timeout="${SHIFTOPS_TEST_TIMEOUT_MS:-900000}" \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="${TMP}/tap" \
   "${files[@]}"
