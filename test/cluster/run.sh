@@ -11,15 +11,18 @@
 #        SHIFTOPS_ADAPTER_PORT (16444), SHIFTOPS_CACHE, SHIFTOPS_KEEP_CLUSTER=1 (leave it running
 #        for a look afterwards; stop it with SHIFTOPS_CLUSTER_NAME=shiftops-ci cluster/down.sh),
 #        SHIFTOPS_REAL_NODE=0 (kwok nodes only: no images, no real node, no tests/1N-real-* suites;
-#        default 1),
+#        default 1, or 0 when the files given include no 1N-real-* one),
 #        CI=true (nothing may be skipped: a skipped test fails the run),
 #        SHIFTOPS_TEST_TIMEOUT_MS (900000: the bound of each test).
 set -uo pipefail
 export SHIFTOPS_CLUSTER_NAME="${SHIFTOPS_CLUSTER_NAME:-shiftops-ci}"
 export SHIFTOPS_PROMETHEUS_PORT="${SHIFTOPS_PROMETHEUS_PORT:-19091}"
 export SHIFTOPS_ADAPTER_PORT="${SHIFTOPS_ADAPTER_PORT:-16444}"
-# The real node and its suites (tests/1N-real-*) unless asked to leave them out.
-export SHIFTOPS_REAL_NODE="${SHIFTOPS_REAL_NODE:-1}"
+# The real node and its suites (tests/1N-real-*) unless asked to leave them out, or unless the
+# files asked for are all kwok-only ones (e.g. the long suite).
+real_default=1
+if (($# > 0)) && ! printf '%s\n' "$@" | grep -q -- '-real-'; then real_default=0; fi
+export SHIFTOPS_REAL_NODE="${SHIFTOPS_REAL_NODE:-${real_default}}"
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 source "${REPO}/cluster/lib.sh"
 TOOL="${CLUSTER_HERE}" # cluster/
