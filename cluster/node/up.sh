@@ -50,9 +50,17 @@ render() { # render TEMPLATE OUT: replace every @VAR@ of VARS
   if grep -q '@[A-Z_]*@' "$2"; then nlog "unfilled placeholder in $2: $(grep -o '@[A-Z_]*@' "$2" | head -1)"; exit 1; fi
 }
 start() { # start NAME CMD...: a process of its own session, pid in pids/NAME.pid
-  local name="$1"; shift
+  local name="$1" pid i; shift
   setsid "$@" </dev/null >"${NODE_DIR}/logs/${name}.log" 2>&1 3>&- 4>&- &
-  echo $! >"${NODE_DIR}/pids/${name}.pid"
+  pid=$!
+  echo "${pid}" >"${NODE_DIR}/pids/${name}.pid"
+  # Until the forked shell has exec'd, its command line is this script's: an alive check right
+  # now would take the process for gone. Wait for the exec (or the exit).
+  for i in $(seq 1 50); do
+    pid_alive "${pid}" "${name}" && return 0
+    [[ -s "/proc/${pid}/cmdline" ]] || return 0
+    sleep 0.05
+  done
 }
 alive_or_die() { # alive_or_die NAME
   pid_alive "$(cat "${NODE_DIR}/pids/$1.pid")" "$1" && return 0
