@@ -65,6 +65,21 @@ done
 for l in "${POD_BRIDGE}" "${NODE_BRIDGE}"; do ip link show "${l}" >/dev/null 2>&1 && ip link del "${l}"; done
 nft list table inet "${NFT_TABLE}" >/dev/null 2>&1 && nft delete table inet "${NFT_TABLE}"
 for fam in ip ip6; do nft list table "${fam}" kube-proxy >/dev/null 2>&1 && nft delete table "${fam}" kube-proxy; done
+# kube-proxy in iptables mode: --cleanup leaves KUBE-FIREWALL (filter INPUT/OUTPUT) behind. Remove the KUBE-*
+# chains and the jumps to them, then the iptables-nft tables that hold nothing else any more.
+grep -q "^mode: *['\"]*iptables" "${NODE_DIR}/kube-proxy.yaml" 2>/dev/null && for ipt in iptables-nft ip6tables-nft; do
+  command -v "${ipt}" >/dev/null || continue
+  fam=ip; [[ "${ipt}" == ip6* ]] && fam=ip6
+  for t in filter nat mangle; do
+    nft list table "${fam}" "${t}" >/dev/null 2>&1 || continue
+    "${ipt}" -t "${t}" -S 2>/dev/null | grep -E '^-A [A-Z]+ .*-j KUBE-' | sed 's/^-A //' |
+      while read -r rule; do eval "${ipt} -t ${t} -D ${rule}" 2>/dev/null; done
+    for c in $("${ipt}" -t "${t}" -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^KUBE-/ {print $2}'); do
+      "${ipt}" -t "${t}" -F "${c}" 2>/dev/null; "${ipt}" -t "${t}" -X "${c}" 2>/dev/null
+    done
+    [[ -z "$("${ipt}" -t "${t}" -S 2>/dev/null | grep -v -E '^(-P [A-Z]+ ACCEPT|#)')" ]] && nft delete table "${fam}" "${t}"
+  done
+done
 [[ -f "${NODE_DIR}/ip_forward.orig" ]] && cat "${NODE_DIR}/ip_forward.orig" >/proc/sys/net/ipv4/ip_forward
 # libcni's result cache (containerd gives it no other place): our network's entries, then the
 # directories if nothing else is in them.
