@@ -16,6 +16,12 @@ chmodSync(scratch, 0o755);
 after(() => rmSync(scratch, { recursive: true, force: true }));
 let n = 0;
 const fresh = () => join(scratch, `d${++n}`);
+function otherUserTmp() {
+  const dir = join(scratch, `tmp${++n}`);
+  mkdirSync(dir, { mode: 0o777 });
+  chmodSync(dir, 0o1777);
+  return dir;
+}
 
 /** Runs the users service as a process the way a person does, and returns how it ended. */
 function startUsers(env: Record<string, string>, asUid?: number) {
@@ -42,6 +48,9 @@ function startUsers(env: Record<string, string>, asUid?: number) {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
       AUTH: 'disabled',
+      // Another uid gets a temporary directory of its own (tsx caches there): the caller's
+      // TMPDIR may be one only the caller can write.
+      ...(asUid === undefined ? {} : { TMPDIR: otherUserTmp() }),
       ...env,
     },
   });
