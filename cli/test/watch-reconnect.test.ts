@@ -106,4 +106,77 @@ describe('watch reconnects', () => {
       ],
     );
   });
+
+  // A kube-apiserver that has just started can deny requests until its RBAC caches are filled.
+  for (const { name, cutFirst, fatal } of [
+    {
+      name: 'a 403 while reconnecting after a cut is part of the outage',
+      cutFirst: true,
+      fatal: false,
+    },
+    { name: 'a 403 with no outage before it is final', cutFirst: false, fatal: true },
+  ]) {
+    it(name, async () => {
+      let watches = 0;
+      const api = await serveApi((req, res) => {
+        const url = new URL(req.url ?? '/', 'http://x');
+        res.setHeader('content-type', 'application/json');
+        if (url.searchParams.get('watch') !== 'true') {
+          res.end(
+            JSON.stringify({
+              kind: 'PodList',
+              metadata: { resourceVersion: '10' },
+              items: [pod('10', 'Pending')],
+            }),
+          );
+          return;
+        }
+        watches++;
+        if (cutFirst && watches === 1) {
+          res.writeHead(200);
+          res.write(line('MODIFIED', pod('11', 'Running')));
+          setTimeout(() => req.socket.destroy(), 100);
+        } else if (watches <= 3) {
+          res.statusCode = 403;
+          res.end(JSON.stringify({ kind: 'Status', code: 403, reason: 'Forbidden' }));
+        } else {
+          res.writeHead(200);
+          res.write(line('MODIFIED', pod('21', 'Succeeded')));
+        }
+      });
+      const kube = connect({
+        kubeconfig: kubeconfigFor(scratch, api.url),
+        requestTimeoutSeconds: 5,
+      });
+      const events: string[] = [];
+      let denied: string | undefined;
+      const set = watchSet<V1Pod>(kube, {
+        path: '/api/v1/namespaces/ns/pods',
+        list: () => kube.core.listNamespacedPod({ namespace: 'ns' }),
+        what: 'pods',
+        onChange: () => {},
+        onFatal: (e) => (denied = e.kind),
+        onConnection: (e) => events.push(e.kind),
+      });
+      const t0 = Date.now();
+      while (
+        denied === undefined &&
+        set.items()[0]?.status?.phase !== 'Succeeded' &&
+        Date.now() - t0 < 15_000
+      )
+        await new Promise((r) => setTimeout(r, 50));
+      await set.stop();
+      api.close();
+      if (fatal) {
+        assert.equal(denied, 'forbidden');
+        assert.equal(watches, 1);
+        assert.deepEqual(events, []);
+      } else {
+        assert.equal(denied, undefined);
+        assert.equal(set.items()[0]?.status?.phase, 'Succeeded');
+        assert.equal(watches, 4);
+        assert.deepEqual(events, ['lost', 'restored']);
+      }
+    });
+  }
 });

@@ -33,6 +33,13 @@ export interface WatchSetOptions<T extends KubernetesObject> {
 }
 
 const RECONNECT_DELAY_MS = 1000;
+/**
+ * A kube-apiserver that has just started serves requests before its RBAC caches are filled, and
+ * can deny them with 403 meanwhile (KEP-3028). The CLI checked its permissions before the deploy,
+ * so a 401/403 while reconnecting after an outage is taken as part of the outage for this long;
+ * a 401/403 outside an outage, or one that outlasts this, is final.
+ */
+export const AUTHZ_GRACE_AFTER_OUTAGE_MS = 30_000;
 
 export function watchSet<T extends KubernetesObject>(
   kube: Kube,
@@ -72,7 +79,11 @@ export function watchSet<T extends KubernetesObject>(
     // Aborting our own request on stop() also lands here.
     if (stopped) return;
     const code = statusCode(err);
-    if (code === 401 || code === 403) {
+    const denied = code === 401 || code === 403;
+    if (
+      denied &&
+      (downSince === undefined || Date.now() - downSince > AUTHZ_GRACE_AFTER_OUTAGE_MS)
+    ) {
       o.onFatal(classify(err, `watching ${o.what}`));
       return;
     }
