@@ -96,6 +96,8 @@ export function run(
     mark?: RegExp;
     /** Sample the process's peak RSS (a high-water mark, so a late sample holds the peak). */
     peakRss?: boolean;
+    /** Called with all output so far whenever more arrives (to act while it runs). */
+    onOutput?: (stdout: string, stderr: string) => void;
   } = {},
 ): Promise<Run> {
   const started = Date.now();
@@ -118,8 +120,14 @@ export function run(
     };
     const sampler = opts.peakRss ? setInterval(sample, RSS_SAMPLE_MS) : undefined;
     if (opts.peakRss) sample();
-    child.stdout.on('data', (d: Buffer) => check((stdout += d.toString())));
-    child.stderr.on('data', (d: Buffer) => check((stderr += d.toString())));
+    child.stdout.on('data', (d: Buffer) => {
+      check((stdout += d.toString()));
+      opts.onOutput?.(stdout, stderr);
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      check((stderr += d.toString()));
+      opts.onOutput?.(stdout, stderr);
+    });
     const timer = opts.timeoutMs
       ? setTimeout(() => {
           stderr += `\n[killed after ${opts.timeoutMs} ms]`;
@@ -164,22 +172,30 @@ export async function kubectlOk(args: string[], opts: { input?: string } = {}): 
   return r.stdout;
 }
 
-/** The built CLI (cli/dist/main.js), as its own process, like a person runs it. */
+/**
+ * The built CLI (cli/dist/main.js), as its own process, like a person runs it. `namespace: null`
+ * passes no -n (promote's places name their own namespaces).
+ */
 export function shiftops(
   args: string[],
-  opts: { kubeconfig?: string; namespace?: string; mark?: RegExp } = {},
+  opts: {
+    kubeconfig?: string;
+    namespace?: string | null;
+    mark?: RegExp;
+    timeoutMs?: number;
+    onOutput?: (stdout: string, stderr: string) => void;
+  } = {},
 ): Promise<Run> {
+  const namespace = opts.namespace === null ? [] : ['-n', opts.namespace ?? STAGING];
   return run(
     process.execPath,
-    [
-      CLI,
-      '--kubeconfig',
-      opts.kubeconfig ?? kubeconfigPath(),
-      '-n',
-      opts.namespace ?? STAGING,
-      ...args,
-    ],
-    { env: { KUBECONFIG: '' }, timeoutMs: 600_000, ...(opts.mark ? { mark: opts.mark } : {}) },
+    [CLI, '--kubeconfig', opts.kubeconfig ?? kubeconfigPath(), ...namespace, ...args],
+    {
+      env: { KUBECONFIG: '' },
+      timeoutMs: opts.timeoutMs ?? 600_000,
+      ...(opts.mark ? { mark: opts.mark } : {}),
+      ...(opts.onOutput ? { onOutput: opts.onOutput } : {}),
+    },
   );
 }
 

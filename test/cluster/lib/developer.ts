@@ -75,3 +75,33 @@ export function configFrom(path: string): KubeConfig {
   kc.loadFromFile(path);
   return kc;
 }
+
+/**
+ * A copy of kubeconfig `path` with the same identity: its server replaced (e.g. a proxy in
+ * between), and/or one context per entry of `contexts` (name -> namespace), the first current.
+ */
+export function kubeconfigWith(
+  path: string,
+  o: { server?: string; contexts?: Record<string, string> },
+): string {
+  const base = configFrom(path);
+  const cluster = base.getCurrentCluster();
+  const user = base.getCurrentUser();
+  if (!cluster || !user) throw new Error(`${path}: no current cluster and user`);
+  const names = Object.entries(o.contexts ?? { test: '' });
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ ...cluster, name: 'test', server: o.server ?? cluster.server }],
+    users: [user],
+    contexts: names.map(([name, namespace]) => ({
+      name,
+      cluster: 'test',
+      user: user.name,
+      ...(namespace ? { namespace } : {}),
+    })),
+    currentContext: names[0]![0],
+  });
+  const out = join(mkdtempSync(join(tmpdir(), 'shiftops-kc-')), 'kubeconfig.yaml');
+  writeFileSync(out, kc.exportConfig());
+  return out;
+}
