@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { V1Deployment } from '@kubernetes/client-node';
-import { rollbackStep, supersededBy } from '../src/rollout/guard.js';
+import { changedSince, rollbackStep, supersededBy } from '../src/rollout/guard.js';
 import { deployment, template } from './fixtures.js';
 
 const ours = deployment({ image: 'ghcr.io/acme/users:1.8.0' });
@@ -91,4 +91,34 @@ describe('a rollback is sent once, even when its answer is lost', () => {
   for (const [name, plan, current, sent, want] of table) {
     it(name, () => assert.equal(rollbackStep(plan, current, sent).kind, want));
   }
+});
+
+describe('an automatic rollback keeps the annotations someone else set meanwhile', () => {
+  const ours = {
+    'kubernetes.io/change-cause': 'shiftops deploy users 1.8.0 by alice',
+    'deployment.kubernetes.io/revision': '4',
+    'shiftops.dev/analysis': '{"result":"unfinished"}',
+    'example.com/team': 'payments',
+  };
+  const cases: Array<[string, Record<string, string> | undefined, Record<string, string>]> = [
+    ['nothing changed', { ...ours }, {}],
+    ['one added', { ...ours, 'example.com/on-call': 'bob' }, { 'example.com/on-call': 'bob' }],
+    ['one changed', { ...ours, 'example.com/team': 'billing' }, { 'example.com/team': 'billing' }],
+    [
+      "the CLI's and the controller's own keys moved: not theirs",
+      {
+        ...ours,
+        'kubernetes.io/change-cause': 'someone',
+        'deployment.kubernetes.io/revision': '5',
+        'shiftops.dev/analysis': '{"result":"pass"}',
+        'shiftops.dev/analysis-hold': '{}',
+      },
+      {},
+    ],
+    ['no annotations now', undefined, {}],
+  ];
+  for (const [name, current, want] of cases)
+    it(name, () => assert.deepEqual(changedSince(ours, current), want));
+  it('without our answer every foreign key counts as theirs', () =>
+    assert.deepEqual(changedSince(undefined, ours), { 'example.com/team': 'payments' }));
 });

@@ -17,7 +17,7 @@ import { CHANGE_CAUSE_ANNOTATION, containerImage } from '../rollout/objects.js';
 import { ownedReplicaSets, planRollback, rollbackPatch } from '../rollout/rollback-target.js';
 import { changeCause } from '../rollout/image.js';
 import { defaultReadyTimeoutSeconds, restartBaseline } from '../rollout/verdict.js';
-import { rollbackStep } from '../rollout/guard.js';
+import { changedSince, rollbackStep } from '../rollout/guard.js';
 import type { WaitOptions } from '../args.js';
 import { parseHold, releaseOps } from '../analysis/hold.js';
 
@@ -149,6 +149,11 @@ export async function rollBack(
   toRevision: number,
   wait: WaitOptions,
   why: string,
+  /**
+   * An automatic rollback: the annotations our deploy patch left. What someone else added or
+   * changed since is kept; without it (`shiftops rollback`) annotations are the target's, as kubectl.
+   */
+  ours?: Record<string, string>,
 ): Promise<RollbackReport> {
   // Set once a rollback patch went out without an answer (timeout): it may have landed.
   let sent: { cause: string; base: RollbackBase; baseline: Map<string, number> } | undefined;
@@ -182,7 +187,8 @@ export async function rollBack(
       actor: actor(kube),
       at: new Date(),
     });
-    const annotations = { ...plan.annotations, [CHANGE_CAUSE_ANNOTATION]: cause };
+    const theirs = ours ? changedSince(ours, deployment.metadata?.annotations) : {};
+    const annotations = { ...plan.annotations, ...theirs, [CHANGE_CAUSE_ANNOTATION]: cause };
     const baseline = restartBaseline(await listPods(kube, deployment));
     const base: RollbackBase = {
       fromRevision: plan.fromRevision,

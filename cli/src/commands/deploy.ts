@@ -232,6 +232,7 @@ export async function deploy(kube: Kube, out: Output, cmd: Deploy): Promise<Outc
       return finish(kube, out, cmd, {
         base,
         started,
+        ours: patched.metadata?.annotations,
         liveRevision,
         currentImage,
         image,
@@ -306,6 +307,7 @@ export async function deploy(kube: Kube, out: Output, cmd: Deploy): Promise<Outc
       return finish(kube, out, cmd, {
         base,
         started,
+        ours: patched.metadata?.annotations,
         liveRevision,
         currentImage,
         image,
@@ -331,6 +333,7 @@ export async function deploy(kube: Kube, out: Output, cmd: Deploy): Promise<Outc
   return finish(kube, out, cmd, {
     base,
     started,
+    ours: patched.metadata?.annotations,
     liveRevision,
     currentImage,
     image,
@@ -351,6 +354,8 @@ interface Ending {
   record?: AnalysisRecord;
   /** Set while the Deployment may still carry the narrowed strategy of the hold. */
   hold?: Hold;
+  /** The Deployment's annotations as our deploy patch left them (a rollback keeps later ones). */
+  ours: Record<string, string> | undefined;
 }
 
 /** Turns the end of a deploy (verdict, timeout, or failed analysis) into rollback, output and outcome. */
@@ -435,6 +440,7 @@ async function finish(kube: Kube, out: Output, cmd: Deploy, e: Ending): Promise<
       e.liveRevision,
       cmd,
       `automatic, after ${e.image} failed: ${failure.reason}`,
+      e.ours,
     );
   } catch (err) {
     const message = (err as Error).message;

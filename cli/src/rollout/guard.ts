@@ -5,12 +5,17 @@
 //   the whole template: the typed object of a patch answer and the raw object of a watch event
 //   can differ in fields client-node's model does not know (a newer API server), which must not
 //   read as someone else's release.
+// - An automatic rollback keeps the annotations someone else set while the release was watched:
+//   kubectl's rollback replaces the Deployment's annotations with the target revision's, which
+//   would erase them.
 // - A rollback whose answer was lost is not sent twice: on the retry, the re-read Deployment
 //   already runs the target; if it carries the change-cause we sent, the patch was ours and landed,
 //   so the CLI waits for it; otherwise someone else rolled back and there is nothing to do.
 import type { V1Deployment, V1PodTemplateSpec } from '@kubernetes/client-node';
+import { ANALYSIS_ANNOTATION } from '../analysis/record.js';
+import { HOLD_ANNOTATION } from '../analysis/hold.js';
 import { CHANGE_CAUSE_ANNOTATION } from './objects.js';
-import type { RollbackPlan } from './rollback-target.js';
+import { ANNOTATIONS_TO_SKIP, type RollbackPlan } from './rollback-target.js';
 
 export interface Supersession {
   images: string;
@@ -57,4 +62,26 @@ export function rollbackStep(
   return sentCause !== undefined && cause === sentCause
     ? { kind: 'watch-ours' }
     : { kind: 'skipped' };
+}
+
+/** Annotations the CLI writes itself during a release, or the controller keeps: never "theirs". */
+const NOT_THEIRS: ReadonlySet<string> = new Set([
+  ...ANNOTATIONS_TO_SKIP,
+  CHANGE_CAUSE_ANNOTATION,
+  ANALYSIS_ANNOTATION,
+  HOLD_ANNOTATION,
+]);
+
+/**
+ * The Deployment annotations someone else added or changed after our deploy patch: `ours` as the
+ * patch's answer returned them, `current` as the Deployment has them now.
+ */
+export function changedSince(
+  ours: Readonly<Record<string, string>> | undefined,
+  current: Readonly<Record<string, string>> | undefined,
+): Record<string, string> {
+  const theirs: Record<string, string> = {};
+  for (const [key, value] of Object.entries(current ?? {}))
+    if (!NOT_THEIRS.has(key) && ours?.[key] !== value) theirs[key] = value;
+  return theirs;
 }
