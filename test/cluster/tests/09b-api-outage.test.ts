@@ -182,19 +182,20 @@ describe('the API server goes away during a deploy', clusterOrSkip(), () => {
     );
   });
 
-  it('watch connections cut during a crash-looping release: a scale and a label set meanwhile survive the one rollback', async () => {
+  it('watch connections cut during a crash-looping release: a scale, a label and an annotation set meanwhile survive the one rollback', async () => {
     const before = await revision();
     const deploy = startDeploy('1.3.0-crash', viaProxy, '--timeout', '4m');
     await patched(deploy, '1.3.0-crash');
     await sleep(1000); // the CLI's three watches are established
     proxy.refuse();
-    // Meanwhile, someone else (the admin, not through the proxy) scales and labels it.
+    // Meanwhile, someone else (the admin, not through the proxy) scales, labels and annotates it.
     await apps().patchNamespacedDeployment({
       name: 'users',
       namespace: ns,
       body: [
         { op: 'replace', path: '/spec/replicas', value: 4 },
         { op: 'add', path: '/metadata/labels/example.com~1changed-meanwhile', value: 'yes' },
+        { op: 'add', path: '/metadata/annotations/example.com~1on-call', value: 'bob' },
       ],
     });
     // The crash happens while the CLI cannot see it.
@@ -221,6 +222,7 @@ describe('the API server goes away during a deploy', clusterOrSkip(), () => {
     assert.equal(d.spec?.replicas, 4, 'the scale made meanwhile was overwritten');
     assert.equal(d.status?.readyReplicas, 4);
     assert.equal(d.metadata?.labels?.['example.com/changed-meanwhile'], 'yes');
+    assert.equal(d.metadata?.annotations?.['example.com/on-call'], 'bob');
   });
 
   it('watch connections cut while someone else deploys: exit 64 naming their release, which stays', async () => {
