@@ -247,6 +247,10 @@ export async function getDeployment(ns: string, name: string): Promise<V1Deploym
 
 export const imageOf = (d: V1Deployment) => d.spec?.template.spec?.containers[0]?.image;
 
+/** The Deployment's revision (deployment.kubernetes.io/revision): one more per release or rollback. */
+export const revisionOf = (d: V1Deployment) =>
+  Number(d.metadata?.annotations?.['deployment.kubernetes.io/revision']);
+
 /** Rolled out: controller caught up, all replicas updated, ready and available, no old ones left. */
 export function isRolledOut(d: V1Deployment): boolean {
   const want = d.spec?.replicas ?? 1;

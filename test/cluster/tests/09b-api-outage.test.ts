@@ -15,6 +15,7 @@ import {
   getDeployment,
   imageOf,
   isRolledOut,
+  revisionOf,
   kubectlOk,
   log,
   secs,
@@ -35,7 +36,6 @@ import {
   usersDeployment,
 } from '../lib/sandbox.js';
 
-const REVISION = 'deployment.kubernetes.io/revision';
 const CHANGE_CAUSE = 'kubernetes.io/change-cause';
 const LOST = /API server connection lost \(watching (deployments|replicasets|pods): /;
 const BACK = /API server connection back after \S+ \(watching (deployments|replicasets|pods); /;
@@ -50,7 +50,7 @@ describe('the API server goes away during a deploy', clusterOrSkip(), () => {
 
   const image = (tag: string) => `${IMAGE_REPO}:${tag}`;
   const users = () => getDeployment(ns, 'users');
-  const revision = async () => Number((await users()).metadata?.annotations?.[REVISION]);
+  const revision = async () => revisionOf(await users());
   /** Starts a deploy (analysis off: this cluster's sandbox has no Prometheus) without waiting. */
   const startDeploy = (tag: string, kubeconfig: string, ...flags: string[]) => {
     let stdout = '';
@@ -175,7 +175,7 @@ describe('the API server goes away during a deploy', clusterOrSkip(), () => {
     assert.equal(imageOf(d), image('1.1.0'));
     // One revision for the release, one for the rollback: a second rollback would have made
     // another (back to the crashing template).
-    assert.equal(Number(d.metadata?.annotations?.[REVISION]), before + 2);
+    assert.equal(revisionOf(d), before + 2);
     assert.match(
       d.metadata?.annotations?.[CHANGE_CAUSE] ?? '',
       /^shiftops rollback users to revision \d+ \(registry\.local\/shiftops\/users:1\.1\.0, automatic, after registry\.local\/shiftops\/users:1\.2\.0-crash failed: /,
@@ -218,7 +218,7 @@ describe('the API server goes away during a deploy', clusterOrSkip(), () => {
     assert.equal(rollbackPatches(r), 1, explain(r));
     const { value: d } = await waitRolledOut(ns, 'users');
     assert.equal(imageOf(d), image('1.1.0'));
-    assert.equal(Number(d.metadata?.annotations?.[REVISION]), before + 2);
+    assert.equal(revisionOf(d), before + 2);
     assert.equal(d.spec?.replicas, 4, 'the scale made meanwhile was overwritten');
     assert.equal(d.status?.readyReplicas, 4);
     assert.equal(d.metadata?.labels?.['example.com/changed-meanwhile'], 'yes');

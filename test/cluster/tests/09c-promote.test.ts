@@ -7,7 +7,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { V1Deployment } from '@kubernetes/client-node';
 import {
   apps,
   clusterOrSkip,
@@ -16,6 +15,7 @@ import {
   getDeployment,
   imageOf,
   parseJson as json,
+  revisionOf,
   shiftops,
   waitRolledOut,
   waitUntil,
@@ -28,8 +28,6 @@ import {
   startUsers,
   usersDeployment,
 } from '../lib/sandbox.js';
-
-const REVISION = 'deployment.kubernetes.io/revision';
 
 interface Target {
   place: string;
@@ -68,7 +66,6 @@ describe('shiftops promote across environments', clusterOrSkip(), () => {
   const promote = (kubeconfig: string, ...args: string[]) =>
     shiftops(['promote', 'users', ...args, '--analysis=off'], { kubeconfig, namespace: null });
   const deployment = (ns: string) => getDeployment(ns, 'users');
-  const revision = (d: V1Deployment) => Number(d.metadata?.annotations?.[REVISION]);
   const imageIDs = async (ns: string) =>
     (
       await core().listNamespacedPod({
@@ -255,7 +252,7 @@ describe('shiftops promote across environments', clusterOrSkip(), () => {
     const { value: rolledBack } = await waitRolledOut(prod.b, 'users');
     assert.equal(imageOf(rolledBack), `${IMAGE_REPO}:1.0.0`);
     // The release and its one rollback: two revisions, no more.
-    assert.equal(revision(rolledBack), revision(before.b) + 2);
+    assert.equal(revisionOf(rolledBack), revisionOf(before.b) + 2);
     const c = await deployment(prod.c);
     assert.equal(imageOf(c), `${IMAGE_REPO}:1.0.0`);
     assert.equal(c.metadata?.generation, before.c.metadata?.generation, 'prod-c was changed');
