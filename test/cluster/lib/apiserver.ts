@@ -85,7 +85,7 @@ export async function killApiServer(): Promise<Killed> {
  * Starts kube-apiserver again with kwokctl and waits for /readyz. kube-controller-manager and
  * kube-scheduler hold leader leases (renew deadline 10 s): if the outage outlasts it they exit, as
  * they do on a real control plane, where the kubelet restarts them. Here kwokctl plays that
- * supervisor: until 12 s after the kill (when every lease that could lapse has lapsed) any
+ * supervisor: until 15 s after the kill (when every lease that could lapse has lapsed) any
  * component that exited is started again.
  */
 export async function restartApiServer(killed: Killed): Promise<Outage> {
@@ -106,7 +106,7 @@ export async function restartApiServer(killed: Killed): Promise<Outage> {
     if (missing.length > 0) {
       missing.filter((c) => c !== 'kube-apiserver').forEach((c) => alsoRestarted.add(c));
       await kwokctlStart();
-    } else if (Date.now() - killed.at > 12_000) break;
+    } else if (Date.now() - killed.at > 15_000) break;
     await sleep(1000);
   }
   const newPid = componentPids().get('kube-apiserver');
