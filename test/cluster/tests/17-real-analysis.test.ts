@@ -1,17 +1,23 @@
-// 17. Release analysis on real pods: under steady load from this machine to the users Service
-//     (2 replicas), `shiftops deploy users 1.3.0-errors` (a real build that fails 10% of its API
-//     requests, FAULT=errors:10) is caught by analysis against the cluster's Prometheus, which
-//     scrapes the real pods' /metrics (cluster/node/prometheus-sd.ts), and rolled back with one
-//     bad pod ever created. Then the same release as a full rollout (--analysis=off) and a
-//     rollback by hand right after, under the same load: the failed requests users saw over the
-//     same span from the first bad pod Ready, side by side. Leaves users on the good release it
-//     found, with the HPA as it was.
+// 17. Release analysis on real pods, the default way: the CLI reaches Prometheus through the API
+//     server's service proxy (`prometheus:9090` in the namespace, lib/prometheus-service.ts puts
+//     the cluster's Prometheus behind it) as the developers' identity (dev-alice), with no
+//     --prometheus-url. Under steady load from this machine to the users Service (2 replicas):
+//     a good release passes analysis with request counts on both sides; `shiftops deploy users
+//     1.3.0-errors` (a real build that fails 10% of its API requests, FAULT=errors:10) is caught by
+//     analysis, Prometheus scraping the real pods' /metrics (cluster/node/prometheus-sd.ts), and
+//     rolled back with one bad pod ever created. dev-alice can proxy to that one Service only. Then
+//     the same release as a full rollout (--analysis=off) and a rollback by hand right after,
+//     under the same load: the failed requests users saw over the same span from the first bad pod
+//     Ready, side by side. Leaves users on a good release, with the HPA as it was, and no
+//     `prometheus` Service (the other suites run without one).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  core,
   explain,
   getDeployment,
   imageOf,
+  kubectl,
   log,
   parseJson,
   secs,
@@ -22,7 +28,13 @@ import {
   waitUntil,
   type Run,
 } from '../lib/cluster.js';
+import { developerKubeconfig } from '../lib/developer.js';
 import { PROMETHEUS_URL, query } from '../lib/prometheus.js';
+import {
+  exposePrometheus,
+  proxyQueryPath,
+  type ExposedPrometheus,
+} from '../lib/prometheus-service.js';
 import {
   IMAGE,
   SEED,
@@ -133,16 +145,31 @@ const failedBetween = (a: Mark | undefined, b: Mark | undefined) =>
 const sentBetween = (a: Mark | undefined, b: Mark | undefined) =>
   a && b ? b.counts.sent - a.counts.sent : NaN;
 
+interface AnalysisJson {
+  result: string;
+  mode?: string;
+  action?: string;
+  decidedAfterSeconds?: number;
+  new?: { pods: number; requests: number; errors: number; errorRate: number };
+  old?: { pods: number; requests: number; errors: number; errorRate: number };
+}
+
+interface HistoryJson {
+  revisions: { revision: number; image: string; live: boolean; analysis?: AnalysisJson }[];
+}
+
 interface DeployJson {
   outcome: string;
   failure?: { reason: string; message: string };
-  analysis?: {
-    result: string;
-    decidedAfterSeconds?: number;
-    new?: { pods: number; requests: number; errors: number; errorRate: number };
-    old?: { pods: number; requests: number; errors: number; errorRate: number };
-  };
+  analysis?: AnalysisJson;
 }
+
+/** The lines of a deploy's human output about where Prometheus was asked and what it said. */
+const prometheusLines = (r: Run) =>
+  `${r.stdout}\n${r.stderr}`
+    .split('\n')
+    .filter((l) => /Prometheus|analysis/.test(l))
+    .join('\n');
 
 /** Only 500s from the bad build: no connection errors, timeouts or other statuses. */
 function onlyBadBuildFailures(r: TrafficResult): void {
@@ -153,6 +180,8 @@ function onlyBadBuildFailures(r: TrafficResult): void {
 
 describe('17. release analysis on real pods', realNodeOrSkip(), () => {
   let restoreHpa: (() => Promise<void>) | undefined;
+  let exposed: ExposedPrometheus | undefined;
+  let dev = '';
   let good = '';
   let url = '';
   const rows: string[][] = [
@@ -170,6 +199,12 @@ describe('17. release analysis on real pods', realNodeOrSkip(), () => {
     assert.ok(good === IMAGE(SVC, '1.0.0') || good === IMAGE(SVC, '1.1.0'), `starts on ${good}`);
     assert.equal(d.spec?.replicas, REPLICAS);
     url = `${await serviceUrl(SVC)}/v1/users?limit=5`;
+    dev = developerKubeconfig();
+    // The relay pod runs the image users runs now: one the real node has.
+    exposed = await exposePrometheus(SEED, good);
+    log(
+      `Prometheus as service ${SEED}/${exposed.proxyName}: relay pod ${exposed.relayPodIp} -> ${exposed.forwarder.host}:${exposed.forwarder.port} -> ${PROMETHEUS_URL}`,
+    );
   });
 
   after(async () => {
@@ -185,7 +220,13 @@ describe('17. release analysis on real pods', realNodeOrSkip(), () => {
         log(`restored ${good}: ${explain(r)}`);
       }
     } finally {
-      await restoreHpa?.();
+      try {
+        await restoreHpa?.();
+      } finally {
+        const stats = exposed?.forwarder.stats;
+        await exposed?.remove();
+        if (exposed) log(`service ${SEED}/prometheus removed; forwarder ${JSON.stringify(stats)}`);
+      }
     }
     log(`release analysis on real pods (Prometheus ${PROMETHEUS_URL}):\n${table(rows)}`);
   });
@@ -223,18 +264,105 @@ describe('17. release analysis on real pods', realNodeOrSkip(), () => {
     assert.equal(warm.failed, 0, `the good release under load: ${describeTraffic(warm)}`);
   });
 
-  it('catches 1.3.0-errors by analysis and rolls it back, with one bad pod ever created', async () => {
+  it('dev-alice deploys a good release with no --prometheus-url: analysed through the service proxy, passed with request counts', async () => {
+    assert.ok(exposed);
+    const other = good === IMAGE(SVC, '1.0.0') ? '1.1.0' : '1.0.0';
+    const bytesBefore = exposed.forwarder.stats.bytesBack;
+    const traffic = Traffic.start(url, LOAD);
+    let r: Run;
+    let result: TrafficResult;
+    try {
+      r = await shiftops(['deploy', SVC, other], { kubeconfig: dev, namespace: SEED });
+    } finally {
+      result = await traffic.stop();
+    }
+    log(`service-proxy path, good release ${other}:\n${prometheusLines(r)}`);
+    assert.equal(r.code, 0, explain(r));
+    assert.match(
+      r.stdout,
+      /Prometheus: service 7shifts\/prometheus:9090 \(through the API server's service proxy\)/,
+      explain(r),
+    );
+    assert.match(r.stdout, /analysis passed after \d+s/, explain(r));
+    assert.ok(
+      exposed.forwarder.stats.bytesBack > bytesBefore,
+      `Prometheus' answers came back through the relay: ${JSON.stringify(exposed.forwarder.stats)}`,
+    );
+    good = IMAGE(SVC, other);
+    assert.equal(imageOf((await waitRolledOut(SEED, SVC)).value), good);
+    // The old pods gone, not only terminating, before the next release: a pod Prometheus still
+    // scrapes inside that release's analysis range would count as one more old pod.
+    await waitUntil(
+      `only pods of ${good} left`,
+      async () => {
+        const pods = await podsOf(SVC);
+        return pods.length > 0 && pods.every((p) => p.spec?.containers[0]?.image === good);
+      },
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+
+    const h = await shiftops(['history', SVC, '--json'], { kubeconfig: dev, namespace: SEED });
+    assert.equal(h.code, 0, explain(h));
+    const live = parseJson<HistoryJson>(h).revisions.find((x) => x.live);
+    assert.equal(live?.image, good, h.stdout);
+    const a = live?.analysis;
+    assert.equal(a?.result, 'pass', JSON.stringify(a));
+    assert.equal(a?.mode, 'auto');
+    assert.equal(a?.action, 'resumed');
+    assert.equal(a?.new?.pods, 1, JSON.stringify(a));
+    assert.equal(a?.old?.pods, REPLICAS, JSON.stringify(a));
+    // The analysis' minimum (100 requests per side) was met, from Prometheus' per-pod counts.
+    assert.ok((a?.new?.requests ?? 0) >= 100, JSON.stringify(a));
+    assert.ok((a?.old?.requests ?? 0) >= 100, JSON.stringify(a));
+    log(
+      `history: revision ${live?.revision} ${good}: analysis ${a?.result} after ${a?.decidedAfterSeconds} s, new ${a?.new?.requests} req (${a?.new?.errors} errors), old ${a?.old?.requests} req (${a?.old?.errors} errors); load ${describeTraffic(result)}`,
+    );
+  });
+
+  it('dev-alice may GET through the proxy of the Prometheus Service only: users is Forbidden', async () => {
+    assert.ok(exposed);
+    const asDev = (path: string) => kubectl(['get', '--raw', path], { kubeconfig: dev });
+    const ok = await asDev(proxyQueryPath(SEED, exposed.proxyName, 'vector(1)'));
+    assert.equal(ok.code, 0, explain(ok));
+    assert.match(ok.stdout, /"status":"success"/);
+
+    const port = (await core().readNamespacedService({ name: SVC, namespace: SEED })).spec
+      ?.ports?.[0]?.port;
+    const usersPath = `/api/v1/namespaces/${SEED}/services/${SVC}:${port}/proxy/openapi.json`;
+    // The admin gets through: the Service has a proxy to refuse.
+    const admin = await kubectl(['get', '--raw', usersPath]);
+    assert.equal(admin.code, 0, explain(admin));
+    assert.match(admin.stdout, /"openapi":"3\./);
+    const denied = await asDev(usersPath);
+    assert.equal(denied.code, 1, explain(denied));
+    const forbidden = (name: string) =>
+      new RegExp(
+        `\\(Forbidden\\).*services "${name}" is forbidden: User "dev-alice" cannot get resource "services/proxy" in API group "" in the namespace "${SEED}"`,
+      );
+    assert.match(denied.stderr, forbidden(`${SVC}:${port}`), explain(denied));
+    // The grant names the proxy path's exact `name:port`: the same Service by another name is not in it.
+    const other = await asDev(proxyQueryPath(SEED, 'prometheus', 'vector(1)'));
+    assert.equal(other.code, 1, explain(other));
+    assert.match(other.stderr, forbidden('prometheus'), explain(other));
+    log(
+      `dev-alice through the service proxy: ${exposed.proxyName} allowed; ${denied.stderr.trim()}`,
+    );
+  });
+
+  it('catches 1.3.0-errors by analysis through the service proxy and rolls it back, with one bad pod ever created', async () => {
+    assert.ok(exposed);
+    let bytesBefore = 0;
     const traffic = Traffic.start(url, LOAD);
     const timeline = new Timeline(traffic, BAD);
     let result: TrafficResult;
     let r: Run;
     try {
-      r = await shiftops(
-        ['deploy', SVC, '1.3.0-errors', '--json', '--prometheus-url', PROMETHEUS_URL],
-        {
-          namespace: SEED,
-        },
-      );
+      // As dev-alice, with no --prometheus-url: through the service proxy, like the good release.
+      bytesBefore = exposed.forwarder.stats.bytesBack;
+      r = await shiftops(['deploy', SVC, '1.3.0-errors', '--json'], {
+        kubeconfig: dev,
+        namespace: SEED,
+      });
       await waitUntil('the old version fully serving', async () => timeline.oldFullyServing, {
         timeoutMs: 60_000,
         intervalMs: 250,
@@ -261,6 +389,19 @@ describe('17. release analysis on real pods', realNodeOrSkip(), () => {
     assert.ok((out.analysis?.old?.errorRate ?? 1) <= 0.01, JSON.stringify(out.analysis));
     assert.equal(timeline.badPods.size, 1, `pods that ran ${BAD}: ${[...timeline.badPods]}`);
     assert.equal(imageOf((await waitRolledOut(SEED, SVC)).value), good);
+    assert.ok(
+      exposed.forwarder.stats.bytesBack > bytesBefore,
+      `Prometheus' answers came back through the relay: ${JSON.stringify(exposed.forwarder.stats)}`,
+    );
+    const h = await shiftops(['history', SVC, '--json'], { kubeconfig: dev, namespace: SEED });
+    const bad = parseJson<HistoryJson>(h)
+      .revisions.filter((x) => x.image === BAD)
+      .at(-1);
+    assert.equal(bad?.analysis?.result, 'fail', h.stdout);
+    assert.equal(bad?.analysis?.action, 'rolled-back', h.stdout);
+    log(
+      `service-proxy path, 1.3.0-errors: ${out.failure?.message}; history: revision ${bad?.revision} analysis ${bad?.analysis?.result}, ${bad?.analysis?.action}`,
+    );
 
     analysisSpanMs = timeline.since(timeline.oldFullyServing);
     analysisFailed = failedBetween(timeline.firstBadReady, timeline.oldFullyServing);
