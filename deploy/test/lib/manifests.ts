@@ -1,7 +1,7 @@
 // Builds the overlays with `kubectl kustomize` (as validate.mjs and the cluster tests do) and
 // gives the tests typed-enough views of the output. Builds are cached per process.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,7 +60,11 @@ export function everything(): K8sObject[] {
       components: componentNames.map((c) => rel(`components/${c}`)),
     }),
   );
-  return build(dir);
+  try {
+    return build(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Every build the policy holds for: each overlay, and everything together. */

@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { createTestDatabase, openTestPostgres, postgresUrl } from '../testing/index.js';
 import { migrate } from '../src/index.js';
 
 const url = postgresUrl();
 
+const made: string[] = [];
+after(() => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
 function migrationsDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'migrations-'));
+  made.push(dir);
   writeFileSync(join(dir, '001_things.sql'), 'CREATE TABLE demo.things (id int PRIMARY KEY);');
   // Slow enough that two migrators really overlap.
   writeFileSync(
