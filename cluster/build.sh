@@ -155,6 +155,20 @@ GO
     -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=${COREDNS_VERSION}" .
 }
 
+build_kube_router() {
+  # Only its NetworkPolicy controller runs (cluster/node/up.sh: --run-firewall, no router, no
+  # service proxy); the binary's name carries its pin, like CoreDNS's.
+  local d="${WORK}/kube-router"
+  wrapper "$d" 1.21
+  cd "$d"
+  go mod edit -require="github.com/cloudnativelabs/kube-router/v2@${KUBE_ROUTER_VERSION}"
+  printf '//go:build tools\npackage tools\nimport _ "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router"\n' > tools.go
+  go mod tidy
+  "${GOBUILD[@]}" -o "${BIN}/kube-router-${KUBE_ROUTER_VERSION}" \
+    -ldflags "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=${KUBE_ROUTER_VERSION} -X github.com/cloudnativelabs/kube-router/v2/pkg/version.BuildDate=${BUILD_DATE}" \
+    github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
+}
+
 ensure_prometheus() {
   if [[ -x /usr/bin/prometheus ]]; then log "prometheus: $(/usr/bin/prometheus --version 2>&1 | head -1)"; return 0; fi
   if [[ "${SHIFTOPS_NO_APT:-}" == 1 ]]; then log "prometheus: missing and SHIFTOPS_NO_APT=1"; return 1; fi
@@ -181,6 +195,7 @@ case "${what}" in
     step etcd build_etcd etcd
     step kube build_kube "${KUBE_BINARIES[@]}"
     step coredns build_coredns "coredns-${COREDNS_VERSION}"
+    step kube-router build_kube_router "kube-router-${KUBE_ROUTER_VERSION}"
     step metrics-server build_metrics_server metrics-server
     step prometheus-adapter build_prometheus_adapter prometheus-adapter
     ensure_prometheus
@@ -189,9 +204,10 @@ case "${what}" in
   etcd) step etcd build_etcd etcd ;;
   kube) step kube build_kube "${KUBE_BINARIES[@]}" ;;
   coredns) step coredns build_coredns "coredns-${COREDNS_VERSION}" ;;
+  kube-router) step kube-router build_kube_router "kube-router-${KUBE_ROUTER_VERSION}" ;;
   metrics-server) step metrics-server build_metrics_server metrics-server ;;
   prometheus-adapter) step prometheus-adapter build_prometheus_adapter prometheus-adapter ;;
   prometheus) ensure_prometheus ;;
-  *) echo "usage: $0 [all|kwok|etcd|kube|coredns|metrics-server|prometheus-adapter|prometheus]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|kwok|etcd|kube|coredns|kube-router|metrics-server|prometheus-adapter|prometheus]" >&2; exit 2 ;;
 esac
 log "total: $((SECONDS - T0))s"

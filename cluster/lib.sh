@@ -64,4 +64,5 @@ PAUSE_IMAGE=docker.io/shiftops/pause:1.0
 DNS_HEALTH_PORT=18053
 DNS_READY_PORT=18054
 COREDNS_BIN="${BIN}/coredns-${COREDNS_VERSION}"
+KUBE_ROUTER_BIN="${BIN}/kube-router-${KUBE_ROUTER_VERSION}"
 nodectr() { ctr --address "${CONTAINERD_SOCK}" -n k8s.io "$@"; }

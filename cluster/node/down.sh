@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stops the real node started by cluster/node/up.sh and removes everything it made: its pods
 # (deleted through the API while the control plane still runs, so the kubelet tears down their
-# network), kube-proxy's rules (kube-proxy --cleanup), the processes (by pid), containers left
+# network), kube-proxy's rules (kube-proxy --cleanup) and kube-router's (its chains and ipsets),
+# the processes (by pid), containers left
 # in containerd, mounts under its directories, the bridges, the guard table, the cgroups, and
 # ip_forward as it was. Safe to run when nothing runs. Called by cluster/down.sh first.
 set -uo pipefail
@@ -23,8 +24,10 @@ if running kubelet && kc get node "${NODE_NAME}" >/dev/null 2>&1; then
   done
 fi
 
-# 2. Processes, by pid. kube-proxy removes its own rules afterwards with --cleanup.
-for c in prometheus-sd kube-proxy kubelet coredns; do
+# 2. Processes, by pid. kube-proxy removes its own rules afterwards with --cleanup; kube-router's
+#    are removed below (5.), not with its --cleanup-config, which also flushes every IPVS service of
+#    the machine and runs its router's cleanup.
+for c in prometheus-sd kube-router kube-proxy kubelet coredns; do
   if running "${c}"; then nlog "stopping ${c} (pid $(pidof_ "${c}"))"; stop_pid "$(pidof_ "${c}")" "${c}"; fi
 done
 if [[ -f "${NODE_DIR}/kube-proxy.yaml" ]]; then
@@ -80,6 +83,21 @@ grep -q "^mode: *['\"]*iptables" "${NODE_DIR}/kube-proxy.yaml" 2>/dev/null && fo
     [[ -z "$("${ipt}" -t "${t}" -S 2>/dev/null | grep -v -E '^(-P [A-Z]+ ACCEPT|#)')" ]] && nft delete table "${fam}" "${t}"
   done
 done
+# kube-router's NetworkPolicy rules: the jumps from INPUT/FORWARD/OUTPUT, its chains (what its own
+# netpol cleanup removes: KUBE-ROUTER-*, KUBE-POD-FW-*, KUBE-NWPLCY-*), its ipsets (KUBE-SRC-*,
+# KUBE-DST-*), then the `ip filter` table if up.sh did not find one there.
+if command -v iptables-nft >/dev/null && nft list table ip filter >/dev/null 2>&1; then
+  iptables-nft -t filter -S 2>/dev/null | grep -E '^-A (INPUT|FORWARD|OUTPUT) .*-j KUBE-ROUTER-' | sed 's/^-A //' |
+    while read -r rule; do eval "iptables-nft -t filter -D ${rule}" 2>/dev/null; done
+  kr_chains="$(iptables-nft -t filter -S 2>/dev/null | awk '$1 == "-N" && $2 ~ /^KUBE-(ROUTER-|POD-FW-|NWPLCY-)/ {print $2}')"
+  for c in ${kr_chains}; do iptables-nft -t filter -F "${c}" 2>/dev/null; done
+  for c in ${kr_chains}; do iptables-nft -t filter -X "${c}" 2>/dev/null; done
+  [[ ! -e "${NODE_DIR}/ip-filter.preexisting" && -z "$(iptables-nft -t filter -S 2>/dev/null | grep -v -E '^(-P [A-Z]+ ACCEPT|#)')" ]] &&
+    nft delete table ip filter
+fi
+if command -v ipset >/dev/null; then
+  for s in $(ipset list -n 2>/dev/null | grep -E '^KUBE-(SRC|DST)-'); do ipset destroy "${s}" || nlog "could not destroy ipset ${s}"; done
+fi
 [[ -f "${NODE_DIR}/ip_forward.orig" ]] && cat "${NODE_DIR}/ip_forward.orig" >/proc/sys/net/ipv4/ip_forward
 # libcni's result cache (containerd gives it no other place): our network's entries, then the
 # directories if nothing else is in them.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts the real node of the cluster that cluster/up.sh just started: a bridge holding the node
 # IP, a guard nftables table, containerd (+ runc, CNI bridge), the images (cluster/images/build.sh
-# --import), CoreDNS, kubelet and kube-proxy, all as processes of this machine with their pids in
+# --import), CoreDNS, kubelet, kube-proxy and kube-router's NetworkPolicy controller, all as processes of this machine with their pids in
 # the cluster's run directory. Waits for the node to be Ready, then has the cluster's Prometheus
 # scrape the node's pods (prometheus-sd.ts). cluster/node/down.sh undoes all of it.
 set -euo pipefail
@@ -16,8 +16,9 @@ for b in kubelet kube-proxy; do
   [[ -x "${BIN}/${b}" ]] || { nlog "missing ${BIN}/${b}: run cluster/build.sh"; exit 1; }
 done
 [[ -x "${COREDNS_BIN}" ]] || { nlog "missing ${COREDNS_BIN}: run cluster/build.sh"; exit 1; }
+[[ -x "${KUBE_ROUTER_BIN}" ]] || { nlog "missing ${KUBE_ROUTER_BIN}: run cluster/build.sh"; exit 1; }
 # What the node runs on, from Debian when missing (no packaged service is started).
-bash "${CLUSTER_HERE}/../scripts/apt-install.sh" containerd runc containernetworking-plugins nftables conntrack iptables
+bash "${CLUSTER_HERE}/../scripts/apt-install.sh" containerd runc containernetworking-plugins nftables conntrack iptables ipset
 
 # One real node per machine (see lib.sh): refuse if another cluster's node still runs.
 if [[ -e "${NODE_LOCK}" ]]; then
@@ -66,6 +67,10 @@ alive_or_die() { # alive_or_die NAME
   pid_alive "$(cat "${NODE_DIR}/pids/$1.pid")" "$1" && return 0
   nlog "$1 exited:"; tail -n 20 "${NODE_DIR}/logs/$1.log" >&2; exit 1
 }
+
+# kube-router's NetworkPolicy controller adds its chains to the iptables filter table (iptables-nft:
+# the nftables table `ip filter`); down.sh deletes that table again if it was not there before.
+nft list table ip filter >/dev/null 2>&1 && touch "${NODE_DIR}/ip-filter.preexisting"
 
 # --- network: node IP on a bridge of its own; Service range local; the guard table -------------
 t=$SECONDS
@@ -122,6 +127,8 @@ kubeconfig_for "${NODE_DIR}/kubelet.kubeconfig" "system:node:${NODE_NAME}" syste
 kubeconfig_for "${NODE_DIR}/kube-proxy.kubeconfig" system:kube-proxy
 kubeconfig_for "${NODE_DIR}/coredns.kubeconfig" shiftops:coredns
 kc apply -f "${HERE}/coredns-rbac.yaml" >/dev/null
+kubeconfig_for "${NODE_DIR}/kube-router.kubeconfig" shiftops:kube-router
+kc apply -f "${HERE}/kube-router-rbac.yaml" >/dev/null
 
 # --- cgroups: the kubelet's root in every hierarchy (it must exist; down.sh removes it) ---------
 for h in /sys/fs/cgroup/*/; do
@@ -161,6 +168,24 @@ for i in $(seq 1 100); do
   (( i == 100 )) && { nlog "CoreDNS not ready"; tail -n 20 "${NODE_DIR}/logs/coredns.log" >&2; exit 1; }
   sleep 0.2
 done
+
+# --- NetworkPolicy: kube-router's firewall only --------------------------------------------------
+# Its network policy controller (iptables + ipset) enforces the policies for this node's pods; its
+# BGP router and IPVS service proxy stay off (kube-proxy routes Services). It needs the Node's
+# InternalIP, so it starts once the node is registered. --health-port=0: no health listener on
+# every address of the machine; it is up once its first full sync of the filter table is done.
+t=$SECONDS
+start kube-router "${KUBE_ROUTER_BIN}" --run-firewall=true --run-router=false --run-service-proxy=false \
+  --run-loadbalancer=false --enable-ipv4=true --enable-ipv6=false --health-port=0 --metrics-port=0 \
+  --kubeconfig="${NODE_DIR}/kube-router.kubeconfig" --hostname-override="${NODE_NAME}" \
+  --service-cluster-ip-range="${SERVICE_CIDR}" --v=1
+for i in $(seq 1 150); do
+  grep -q 'sync iptables took' "${NODE_DIR}/logs/kube-router.log" && break
+  alive_or_die kube-router
+  (( i == 150 )) && { nlog "kube-router did no policy sync in 30 s"; tail -n 20 "${NODE_DIR}/logs/kube-router.log" >&2; exit 1; }
+  sleep 0.2
+done
+nlog "NetworkPolicy: kube-router ${KUBE_ROUTER_VERSION} (firewall only) synced ($((SECONDS - t))s)"
 
 # --- Prometheus: the real pods' /metrics --------------------------------------------------------
 # Debian's Prometheus has no Kubernetes service discovery, so prometheus-sd.ts watches this node's
