@@ -8,7 +8,7 @@
 // the Service, that forwards to the node's IP, where a Forwarder in the test process (accepting
 // only that pod) forwards to Prometheus. Path of each query:
 //   CLI -> API server -> relay pod :9090 -> node IP :<free port> (test process) -> 127.0.0.1:<port>
-import { DiscoveryV1Api } from '@kubernetes/client-node';
+import { DiscoveryV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import { Forwarder } from './forwarder.js';
 import { adminConfig, core, explain, kubectl, waitUntil } from './cluster.js';
 import { PROMETHEUS_URL } from './prometheus.js';
@@ -33,6 +33,7 @@ process.on('SIGTERM', () => process.exit(0));
 `;
 
 const discovery = () => adminConfig().makeApiClient(DiscoveryV1Api);
+const networking = () => adminConfig().makeApiClient(NetworkingV1Api);
 
 export interface ExposedPrometheus {
   forwarder: Forwarder;
@@ -84,6 +85,9 @@ export async function exposePrometheus(
       await core()
         .deleteNamespacedPod({ name: RELAY, namespace, gracePeriodSeconds: 0 })
         .catch(() => undefined);
+      await networking()
+        .deleteNamespacedNetworkPolicy({ name: RELAY, namespace })
+        .catch(() => undefined);
       await waitUntil(
         `service, endpoints and pod ${RELAY} gone from ${namespace}`,
         async () => {
@@ -96,6 +100,7 @@ export async function exposePrometheus(
             gone(core().readNamespacedService({ name: PROMETHEUS_SERVICE, namespace })),
             gone(core().readNamespacedEndpoints({ name: PROMETHEUS_SERVICE, namespace })),
             gone(core().readNamespacedPod({ name: RELAY, namespace })),
+            gone(networking().readNamespacedNetworkPolicy({ name: RELAY, namespace })),
             discovery()
               .listNamespacedEndpointSlice({
                 namespace,
@@ -112,6 +117,24 @@ export async function exposePrometheus(
     }
   };
   try {
+    // The seed namespace denies all egress by default (deploy/base/namespace/default-deny.yaml),
+    // enforced on the real node: the relay may reach exactly the forwarder.
+    await networking().createNamespacedNetworkPolicy({
+      namespace,
+      body: {
+        metadata: { name: RELAY, labels: LABELS },
+        spec: {
+          podSelector: { matchLabels: { 'app.kubernetes.io/name': RELAY } },
+          policyTypes: ['Egress'],
+          egress: [
+            {
+              to: [{ ipBlock: { cidr: `${forwarder.host}/32` } }],
+              ports: [{ port: forwarder.port, protocol: 'TCP' }],
+            },
+          ],
+        },
+      },
+    });
     await core().createNamespacedPod({
       namespace,
       body: {
