@@ -2,7 +2,9 @@
 // every outcome counted: each response by status, each connection error by code. A new TCP
 // connection per request (like a curl loop) unless keepAlive is set. Bounded in rate, in
 // concurrency and in time: it stops by itself after maxMs even if nobody calls stop().
-import { Agent, request } from 'node:http';
+// GETs of one URL by default; `request` makes each request something else (a POST with its own
+// body and Idempotency-Key), and `onOutcome` hands every answer, with its body, to the caller.
+import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { apiHeaders } from './realnode.js';
 
 export interface TrafficResult {
@@ -28,6 +30,32 @@ export interface TrafficOptions {
   keepAlive?: boolean;
   /** hard bound on the duration */
   maxMs?: number;
+  /** what request n (0, 1, ...) sends; default a GET of the URL */
+  request?: (n: number) => TrafficRequest;
+  /** every request's outcome: its answer with the body, or its connection error */
+  onOutcome?: (o: TrafficOutcome) => void;
+}
+
+export interface TrafficRequest {
+  method?: string;
+  /** path and query, in place of the URL's */
+  path?: string;
+  /** besides apiHeaders() */
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface TrafficOutcome {
+  n: number;
+  request: TrafficRequest;
+  /** ms since the traffic started: when the request was sent, when its outcome was known */
+  sentMs: number;
+  doneMs: number;
+  status?: number;
+  headers?: IncomingHttpHeaders;
+  body?: string;
+  /** the connection error's code (ECONNREFUSED, TIMEOUT, ...) */
+  error?: string;
 }
 
 export class Traffic {
@@ -84,9 +112,19 @@ export class Traffic {
   }
 
   private one(): void {
+    const n = this.result.sent;
     this.inFlight++;
     this.result.sent++;
     const t0 = Date.now();
+    const spec = this.opts.request?.(n) ?? {};
+    const outcome = (o: Partial<TrafficOutcome>) =>
+      this.opts.onOutcome?.({
+        n,
+        request: spec,
+        sentMs: t0 - this.started,
+        doneMs: Date.now() - this.started,
+        ...o,
+      });
     let settled = false;
     const done = () => {
       if (settled) return false;
@@ -95,13 +133,21 @@ export class Traffic {
       if (this.inFlight === 0) this.drained?.();
       return true;
     };
-    const req = request(this.url, {
+    const url = spec.path ? new URL(spec.path, this.url) : this.url;
+    const req = request(url, {
       agent: this.agent,
-      headers: apiHeaders(),
+      method: spec.method ?? 'GET',
+      headers: {
+        ...apiHeaders(),
+        ...(spec.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...spec.headers,
+      },
       timeout: this.opts.timeoutMs ?? 2000,
     });
     req.on('response', (res) => {
-      res.resume();
+      const chunks: Buffer[] = [];
+      if (this.opts.onOutcome) res.on('data', (c: Buffer) => chunks.push(c));
+      else res.resume();
       res.on('end', () => {
         if (!done()) return;
         const code = String(res.statusCode);
@@ -110,19 +156,29 @@ export class Traffic {
           this.result.ok++;
           this.latencies.push(Date.now() - t0);
         } else this.fail(`HTTP ${code}`);
+        outcome({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
       });
-      res.on('error', (err) => this.error(err, done));
+      res.on('error', (err) => this.error(err, done, outcome));
     });
     req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-    req.on('error', (err) => this.error(err, done));
-    req.end();
+    req.on('error', (err) => this.error(err, done, outcome));
+    req.end(spec.body);
   }
 
-  private error(err: Error, done: () => boolean): void {
+  private error(
+    err: Error,
+    done: () => boolean,
+    outcome: (o: Partial<TrafficOutcome>) => void,
+  ): void {
     if (!done()) return;
     const code = (err as { code?: string }).code ?? err.message;
     this.result.errors[code] = (this.result.errors[code] ?? 0) + 1;
     this.fail(code);
+    outcome({ error: code });
   }
 
   /** The counts so far (sent includes requests in flight): differences of two are a phase's. */
