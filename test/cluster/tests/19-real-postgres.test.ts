@@ -379,7 +379,7 @@ describe(
             ['acknowledged (201) under load', String(acked.length)],
             ['acknowledged rows lost', String(lost.length)],
             [
-              'answers while PostgreSQL was away',
+              'answers to the writes under load',
               [...statuses].map(([k, n]) => `${k}: ${n}`).join(', '),
             ],
             [
