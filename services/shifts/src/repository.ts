@@ -7,7 +7,7 @@ import {
   preconditionFailed,
   unprocessable,
   sqlState,
-  type Database,
+  type Queryable,
   type Versioned,
 } from '@shiftops/service-kit';
 import type { ShiftScope } from './access.js';
@@ -114,7 +114,7 @@ export interface ShiftFilter {
 }
 
 export class ShiftRepository {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Queryable) {}
 
   /** One page in (startsAt, id) order, plus whether another page follows. */
   async list(filter: ShiftFilter, scope: ShiftScope): Promise<{ shifts: Shift[]; more: boolean }> {

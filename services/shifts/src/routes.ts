@@ -137,8 +137,8 @@ export const shiftRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (a
       const result = await idempotency.run(
         request.headers['idempotency-key'],
         { caller: request.principal, method: 'POST', path: '/v1/shifts', body: request.body },
-        async () => {
-          const { value, version } = await shifts.create(request.body);
+        async (tx) => {
+          const { value, version } = await new ShiftRepository(tx).create(request.body);
           const headers = { etag: etagOf(version), location: `/v1/shifts/${value.id}` };
           return { status: 201, headers, body: value };
         },

@@ -6,7 +6,7 @@ import {
   notFound,
   preconditionFailed,
   sqlState,
-  type Database,
+  type Queryable,
   type Versioned,
 } from '@shiftops/service-kit';
 import type { UserScope } from './access.js';
@@ -88,7 +88,7 @@ export interface UserFilter {
 }
 
 export class UserRepository {
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Queryable) {}
 
   /** One page in id order, plus whether another page follows. Cost is the same at any depth. */
   async list(filter: UserFilter, scope: UserScope): Promise<{ users: User[]; more: boolean }> {

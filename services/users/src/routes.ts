@@ -123,8 +123,8 @@ export const userRoutes: FastifyPluginAsyncTypebox<{ db: Database }> = async (ap
       const result = await idempotency.run(
         request.headers['idempotency-key'],
         { caller: request.principal, method: 'POST', path: '/v1/users', body: request.body },
-        async () => {
-          const { value, version } = await users.create(request.body);
+        async (tx) => {
+          const { value, version } = await new UserRepository(tx).create(request.body);
           const headers = { etag: etagOf(version), location: `/v1/users/${value.id}` };
           return { status: 201, headers, body: value };
         },

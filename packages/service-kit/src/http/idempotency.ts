@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import Type from 'typebox';
 import type { Principal } from '../auth/principal.js';
-import type { Database } from '../db/database.js';
+import type { Database, Queryable } from '../db/database.js';
 import { HttpProblem } from './problems.js';
 
 /** How long a key is remembered (Stripe's convention): a retry after that is a new request. */
@@ -39,9 +39,11 @@ function canonical(value: unknown): string {
  * Idempotency keys, kept in the service's own database so every replica sees the same keys. A
  * key belongs to its caller (the principal's user id, stored with it and part of the request's
  * fingerprint): another caller presenting it gets a 422, so nobody is ever answered with someone
- * else's response. A request first claims its key with one INSERT (or takes over an expired one);
- * only the claimant runs the create, so concurrent retries on any replicas create once. A create
- * that fails gives the key back, so a corrected retry can run; a success is stored and replayed.
+ * else's response. Claiming the key (one INSERT, or taking over an expired one), the create and
+ * the stored response are one transaction: a create that fails, or a database that goes away
+ * halfway (a restart), leaves no claim behind, so the retry runs again; a retry arriving while the
+ * first request runs waits on the key's row and then replays its committed response. The create
+ * must run its SQL on the transaction it is given.
  */
 export class IdempotencyStore {
   private readonly table: string;
@@ -59,53 +61,48 @@ export class IdempotencyStore {
   async run(
     key: string | undefined,
     request: { caller: Principal; method: string; path: string; body: unknown },
-    create: () => Promise<StoredResponse>,
+    create: (db: Queryable) => Promise<StoredResponse>,
   ): Promise<StoredResponse & { replayed: boolean }> {
-    if (key === undefined) return { ...(await create()), replayed: false };
+    if (key === undefined) return { ...(await create(this.db)), replayed: false };
     const caller = request.caller.userId;
     const fingerprint = createHash('sha256')
       .update(`${caller}\n${request.method} ${request.path}\n${canonical(request.body)}`)
       .digest('hex');
-    const claimed = await this.db.query(
-      `INSERT INTO ${this.table} (caller, key, request_hash) VALUES ($1, $2, $3)
-       ON CONFLICT (key) DO UPDATE
-         SET caller = EXCLUDED.caller, request_hash = EXCLUDED.request_hash, status = NULL,
-           response = NULL, created_at = now()
-         WHERE ${this.table}.created_at < now() - $4::integer * interval '1 second'
-       RETURNING key`,
-      [caller, key, fingerprint, this.ttlSeconds],
-    );
-    if (claimed.rowCount === 0)
-      return { ...(await this.previous(caller, key, fingerprint)), replayed: true };
-    if (++this.claims % 64 === 0) await this.forgetExpired();
-    let response: StoredResponse;
-    try {
-      response = await create();
-    } catch (err) {
-      await this.db.query(`DELETE FROM ${this.table} WHERE key = $1 AND caller = $2`, [
-        key,
-        caller,
-      ]);
-      throw err;
-    }
-    await this.db.query(
-      `UPDATE ${this.table} SET status = $3, response = $4 WHERE key = $1 AND caller = $2`,
-      [
-        key,
-        caller,
-        response.status,
-        JSON.stringify({ headers: response.headers, body: response.body }),
-      ],
-    );
-    return { ...response, replayed: false };
+    const result = await this.db.transaction(async (tx) => {
+      const claimed = await tx.query(
+        `INSERT INTO ${this.table} (caller, key, request_hash) VALUES ($1, $2, $3)
+         ON CONFLICT (key) DO UPDATE
+           SET caller = EXCLUDED.caller, request_hash = EXCLUDED.request_hash, status = NULL,
+             response = NULL, created_at = now()
+           WHERE ${this.table}.created_at < now() - $4::integer * interval '1 second'
+         RETURNING key`,
+        [caller, key, fingerprint, this.ttlSeconds],
+      );
+      if (claimed.rowCount === 0)
+        return { ...(await this.previous(tx, caller, key, fingerprint)), replayed: true };
+      const response = await create(tx);
+      await tx.query(
+        `UPDATE ${this.table} SET status = $3, response = $4 WHERE key = $1 AND caller = $2`,
+        [
+          key,
+          caller,
+          response.status,
+          JSON.stringify({ headers: response.headers, body: response.body }),
+        ],
+      );
+      return { ...response, replayed: false };
+    });
+    if (!result.replayed && ++this.claims % 64 === 0) await this.forgetExpired();
+    return result;
   }
 
   private async previous(
+    tx: Queryable,
     caller: string,
     key: string,
     fingerprint: string,
   ): Promise<StoredResponse> {
-    const { rows } = await this.db.query<{
+    const { rows } = await tx.query<{
       caller: string;
       request_hash: string;
       status: number | null;
