@@ -14,7 +14,7 @@ export const IdempotencyKeyHeaders = Type.Object({
       maxLength: 255,
       pattern: '^[\\u0021-\\u007e]+$',
       description:
-        'Any unique string (a UUID) to make a create safe to retry: the same key from the same caller with the same body within 24 hours answers the first response again (with `Idempotent-Replayed: true`) instead of creating twice; the same key with another body, or from another caller, is a 422; while the first request runs, a 409',
+        'Any unique string (a UUID) to make a create safe to retry: the same key from the same caller with the same body within 24 hours answers the first response again (with `Idempotent-Replayed: true`) instead of creating twice; the same key with another body, or from another caller, is a 422; a retry while the first request runs waits for it and answers the same; a 409 only for a key claimed by a replica running older code',
     }),
   ),
 });
