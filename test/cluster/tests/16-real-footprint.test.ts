@@ -1,11 +1,21 @@
 // 16. Footprint of the real node: pod create -> Ready per service (a bare pod from each
-//     Deployment's own template, off the Service's selector), and the resident memory of each
+//     Deployment's own template, off the Service's selector, with a copy of the service's
+//     NetworkPolicy for its own label), and the resident memory of each
 //     node component (from /proc by their pid files) and of each running pod (metrics.k8s.io
 //     working set, read by metrics-server from the real kubelet).
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Metrics } from '@kubernetes/client-node';
-import { adminConfig, core, getDeployment, log, secs, table, waitUntil } from '../lib/cluster.js';
+import {
+  adminConfig,
+  core,
+  getDeployment,
+  kubectlOk,
+  log,
+  secs,
+  table,
+  waitUntil,
+} from '../lib/cluster.js';
 import {
   SEED,
   ensureSeed,
@@ -22,11 +32,24 @@ describe('16. real node footprint', realNodeOrSkip(), () => {
     it(`${svc}: a pod from the Deployment's template goes from create to Ready on the real node`, async () => {
       const template = (await getDeployment(SEED, svc)).spec!.template;
       const name = `${svc}-start-check-${Date.now().toString(36)}`;
+      const label = `${svc}-start-check`;
+      // Off the selector means off the service's NetworkPolicy too (the same labels), and the
+      // namespace denies all traffic by default: the pod gets a copy of that policy for its label.
+      const policy = JSON.parse(
+        await kubectlOk(['-n', SEED, 'get', 'networkpolicy', svc, '-o', 'json']),
+      ) as { spec: { podSelector: unknown } };
+      const copy = {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: label, namespace: SEED },
+        spec: { ...policy.spec, podSelector: { matchLabels: { 'app.kubernetes.io/name': label } } },
+      };
+      await kubectlOk(['apply', '-f', '-'], { input: JSON.stringify(copy) });
       const started = Date.now();
       await core().createNamespacedPod({
         namespace: SEED,
         body: {
-          metadata: { name, labels: { 'app.kubernetes.io/name': `${svc}-start-check` } },
+          metadata: { name, labels: { 'app.kubernetes.io/name': label } },
           spec: template.spec!,
         },
       });
@@ -43,13 +66,14 @@ describe('16. real node footprint', realNodeOrSkip(), () => {
         );
       } finally {
         await core().deleteNamespacedPod({ name, namespace: SEED, gracePeriodSeconds: 0 });
+        await kubectlOk(['-n', SEED, 'delete', 'networkpolicy', label, '--ignore-not-found']);
       }
     });
   }
 
   it('prints the resident memory of every node component and pod', async () => {
     const rows = [['process', 'RSS']];
-    for (const c of ['containerd', 'kubelet', 'kube-proxy', 'coredns']) {
+    for (const c of ['containerd', 'kubelet', 'kube-proxy', 'kube-router', 'coredns']) {
       const mb = nodeComponentRss(c);
       assert.ok(
         mb !== undefined && mb > 0,
