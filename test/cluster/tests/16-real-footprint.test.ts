@@ -1,8 +1,8 @@
 // 16. Footprint of the real node: pod create -> Ready per service (a bare pod from each
 //     Deployment's own template, off the Service's selector, with a copy of the service's
-//     NetworkPolicy for its own label), and the resident memory of each
-//     node component (from /proc by their pid files) and of each running pod (metrics.k8s.io
-//     working set, read by metrics-server from the real kubelet).
+//     NetworkPolicy for its own label and one letting it into PostgreSQL), and the resident
+//     memory of each node component (from /proc by their pid files) and of each running pod
+//     (metrics.k8s.io working set, read by metrics-server from the real kubelet).
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Metrics } from '@kubernetes/client-node';
@@ -33,18 +33,31 @@ describe('16. real node footprint', realNodeOrSkip(), () => {
       const template = (await getDeployment(SEED, svc)).spec!.template;
       const name = `${svc}-start-check-${Date.now().toString(36)}`;
       const label = `${svc}-start-check`;
-      // Off the selector means off the service's NetworkPolicy too (the same labels), and the
-      // namespace denies all traffic by default: the pod gets a copy of that policy for its label.
+      // Off the selector means off the policies too (they select the same label), and the
+      // namespace denies all traffic by default: the pod gets a copy of its service's policy for
+      // its own label, and PostgreSQL a policy that lets it in (policies add up).
       const policy = JSON.parse(
         await kubectlOk(['-n', SEED, 'get', 'networkpolicy', svc, '-o', 'json']),
       ) as { spec: { podSelector: unknown } };
-      const copy = {
+      const own = { matchLabels: { 'app.kubernetes.io/name': label } };
+      const policies = [
+        { name: label, spec: { ...policy.spec, podSelector: own } },
+        {
+          name: `${label}-postgres`,
+          spec: {
+            podSelector: { matchLabels: { 'app.kubernetes.io/name': 'postgres' } },
+            policyTypes: ['Ingress'],
+            ingress: [{ from: [{ podSelector: own }], ports: [{ port: 'postgres' }] }],
+          },
+        },
+      ].map((p) => ({
         apiVersion: 'networking.k8s.io/v1',
         kind: 'NetworkPolicy',
-        metadata: { name: label, namespace: SEED },
-        spec: { ...policy.spec, podSelector: { matchLabels: { 'app.kubernetes.io/name': label } } },
-      };
-      await kubectlOk(['apply', '-f', '-'], { input: JSON.stringify(copy) });
+        metadata: { name: p.name, namespace: SEED },
+        spec: p.spec,
+      }));
+      const list = { apiVersion: 'v1', kind: 'List', items: policies };
+      await kubectlOk(['apply', '-f', '-'], { input: JSON.stringify(list) });
       const started = Date.now();
       await core().createNamespacedPod({
         namespace: SEED,
@@ -66,7 +79,9 @@ describe('16. real node footprint', realNodeOrSkip(), () => {
         );
       } finally {
         await core().deleteNamespacedPod({ name, namespace: SEED, gracePeriodSeconds: 0 });
-        await kubectlOk(['-n', SEED, 'delete', 'networkpolicy', label, '--ignore-not-found']);
+        await kubectlOk(['delete', '-f', '-', '--ignore-not-found'], {
+          input: JSON.stringify(list),
+        });
       }
     });
   }
