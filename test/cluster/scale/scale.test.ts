@@ -250,7 +250,7 @@ for (const n of REPLICAS) {
       const undo = await kubectlAs(id.kubeconfig, ns, ['rollout', 'undo', `deploy/${SVC}`]);
       runs.push(ok(undo, 'kubectl rollout undo'));
       // Right after the undo, `rollout status` can read the stale ProgressDeadlineExceeded and
-      // fail at once (test 04): a person runs it again. Bounded.
+      // fail at once (as in 10-real-seed): a person runs it again. Bounded.
       for (let i = 0; ; i++) {
         const again = await rolloutStatusAs(id.kubeconfig, ns);
         runs.push(again);

@@ -210,7 +210,7 @@ describe('10. the seed scenario on real pods', realNodeOrSkip(), () => {
       for (;;) {
         const back = await kc(['rollout', 'status', `deploy/${SVC}`, '--timeout=3m'], 400_000);
         if (back.code === 0) break;
-        // The stale ProgressDeadlineExceeded condition right after the undo (test 04 too).
+        // The stale ProgressDeadlineExceeded condition right after the undo: a person runs it again.
         assert.match(back.stderr, /exceeded its progress deadline/, explain(back));
         assert.ok(++reruns <= 5, explain(back));
         await sleep(1000);
