@@ -111,6 +111,9 @@ rc=$?
 count() { sed -n "s/^# $1 \([0-9]*\)$/\1/p" "${TMP}/tap" | tail -1; }
 pass="$(count pass)" fail="$(count fail)" skipped="$(count skipped)" cancelled="$(count cancelled)"
 echo "== tests: ${pass:-?} passed, ${fail:-?} failed, ${cancelled:-?} cancelled, ${skipped:-?} skipped" >&2
+# Where the time went: each file's top-level suite and its duration.
+awk '/^(not )?ok [0-9]+ - /{ name = $0; sub(/^(not )?ok [0-9]+ - /, "", name); next }
+  name != "" && /^  duration_ms: /{ printf "== time: %6.0f s  %s\n", $2 / 1000, name; name = "" }' "${TMP}/tap" >&2
 # The good-release files (long/release-analysis-good-N) each report their counts as a diagnostic
 # (lib/analysis.ts goodReport): the run's total.
 good="$(sed -n 's/^ *# release-analysis good releases: \([0-9]*\), false rollbacks: \([0-9]*\)$/\1 \2/p' "${TMP}/tap" |
