@@ -169,6 +169,24 @@ build_kube_router() {
     github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
 }
 
+build_traefik() {
+  # As a dependency, Traefik's go.mod replace directives (its forks of three modules) do not
+  # apply: copy them (module => module version lines only) into the wrapper.
+  local d="${WORK}/traefik" tmod rep
+  tmod="$(go mod download -json "github.com/traefik/traefik/v3@${TRAEFIK_VERSION}" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+  wrapper "$d" 1.26.0
+  cd "$d"
+  go mod edit -require="github.com/traefik/traefik/v3@${TRAEFIK_VERSION}"
+  for rep in $(awk '/^replace \(/{r=1;next} r&&/^\)/{r=0} r&&$2=="=>"&&NF==4{print $1"="$3"@"$4}' "${tmod}"); do
+    go mod edit -replace="${rep}"
+  done
+  printf '//go:build tools\npackage tools\nimport _ "github.com/traefik/traefik/v3/cmd/traefik"\n' > tools.go
+  go mod tidy
+  "${GOBUILD[@]}" -o "${BIN}/traefik-${TRAEFIK_VERSION}" \
+    -ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=${TRAEFIK_VERSION}" \
+    github.com/traefik/traefik/v3/cmd/traefik
+}
+
 ensure_prometheus() {
   if [[ -x /usr/bin/prometheus ]]; then log "prometheus: $(/usr/bin/prometheus --version 2>&1 | head -1)"; return 0; fi
   if [[ "${SHIFTOPS_NO_APT:-}" == 1 ]]; then log "prometheus: missing and SHIFTOPS_NO_APT=1"; return 1; fi
@@ -198,6 +216,7 @@ case "${what}" in
     step kube-router build_kube_router "kube-router-${KUBE_ROUTER_VERSION}"
     step metrics-server build_metrics_server metrics-server
     step prometheus-adapter build_prometheus_adapter prometheus-adapter
+    step traefik build_traefik "traefik-${TRAEFIK_VERSION}"
     ensure_prometheus
     ;;
   kwok) step kwok build_kwok kwok kwokctl ;;
@@ -207,7 +226,8 @@ case "${what}" in
   kube-router) step kube-router build_kube_router "kube-router-${KUBE_ROUTER_VERSION}" ;;
   metrics-server) step metrics-server build_metrics_server metrics-server ;;
   prometheus-adapter) step prometheus-adapter build_prometheus_adapter prometheus-adapter ;;
+  traefik) step traefik build_traefik "traefik-${TRAEFIK_VERSION}" ;;
   prometheus) ensure_prometheus ;;
-  *) echo "usage: $0 [all|kwok|etcd|kube|coredns|kube-router|metrics-server|prometheus-adapter|prometheus]" >&2; exit 2 ;;
+  *) echo "usage: $0 [all|kwok|etcd|kube|coredns|kube-router|metrics-server|prometheus-adapter|traefik|prometheus]" >&2; exit 2 ;;
 esac
 log "total: $((SECONDS - T0))s"

@@ -4,7 +4,8 @@
 #         SHIFTOPS_REAL_NODE=0), applies the CRDs, the staging test overlay (namespace
 #         shiftops-staging, kwok) and the production overlay (shiftops-production, kwok, with
 #         throwaway database Secrets), the seed's environment on the real node (seed/apply.sh:
-#         namespace 7shifts), writes a developer kubeconfig (CN=dev-alice,
+#         namespace 7shifts, and SHIFTOPS_INGRESS: its hosts through the node's Ingress controller),
+#         writes a developer kubeconfig (CN=dev-alice,
 #         O=shiftops:developers), and prints the exports to use kubectl and shiftops with it,
 #         and SHIFTOPS_TOKEN, an admin token for the APIs (token.sh; how to mint others on stderr).
 #   down: stops it and removes its state.
@@ -51,6 +52,8 @@ if [[ "${SHIFTOPS_APPLY:-1}" == 1 && -f "${NODE_DIR}/pids/kubelet.pid" ]]; then
   # The seed's namespace is the admin context's default, so `npx shiftops deploy users 1.1.0`
   # and `kubectl get pods` act on it.
   kc config set-context --current --namespace=7shifts >/dev/null
+  # The seed's hosts through the node's Ingress controller (Traefik, node/up.sh).
+  exports+=$'\n'"export SHIFTOPS_INGRESS=http://127.0.0.1:${INGRESS_PORT}"
 fi
 
 # An admin token for the APIs, from the development issuer the overlays trust (token.sh).
@@ -80,7 +83,9 @@ cat <<EOF
 ${exports}
 ${token_export}
 # try: kubectl get pods -n 7shifts -o wide            # real pods on ${NODE_NAME} (unless SHIFTOPS_REAL_NODE=0)
-#      curl -H "Authorization: Bearer \$SHIFTOPS_TOKEN" "http://\$(kubectl -n 7shifts get svc users -o jsonpath='{.spec.clusterIP}')/v1/users?limit=3"
+#      curl -H "Authorization: Bearer \$SHIFTOPS_TOKEN" --resolve container1.7shifts:${INGRESS_PORT}:127.0.0.1 "http://container1.7shifts:${INGRESS_PORT}/v1/users?limit=3"   # users, through the Ingress
+#      curl -H "Authorization: Bearer \$SHIFTOPS_TOKEN" --resolve container2.7shifts:${INGRESS_PORT}:127.0.0.1 "http://container2.7shifts:${INGRESS_PORT}/v1/shifts?limit=3"  # shifts
+#      curl -H "Authorization: Bearer \$SHIFTOPS_TOKEN" "http://\$(kubectl -n 7shifts get svc users -o jsonpath='{.spec.clusterIP}')/v1/users?limit=3"   # the Service
 #      npx shiftops deploy users 1.1.0                  # then 1.2.0 (never ready) or 1.2.0-crash: rolled back
 #      kubectl get deploy,hpa -n shiftops-staging
 #      npx tsc -b && node cli/dist/main.js -n shiftops-staging status

@@ -65,4 +65,8 @@ DNS_HEALTH_PORT=18053
 DNS_READY_PORT=18054
 COREDNS_BIN="${BIN}/coredns-${COREDNS_VERSION}"
 KUBE_ROUTER_BIN="${BIN}/kube-router-${KUBE_ROUTER_VERSION}"
+# The Ingress controller (Traefik) on the host network: the API on 127.0.0.1:INGRESS_PORT.
+INGRESS_PORT="${SHIFTOPS_INGRESS_PORT:-18080}"
+INGRESS_PING_PORT=18081
+TRAEFIK_BIN="${BIN}/traefik-${TRAEFIK_VERSION}"
 nodectr() { ctr --address "${CONTAINERD_SOCK}" -n k8s.io "$@"; }

@@ -27,7 +27,7 @@ fi
 # 2. Processes, by pid. kube-proxy removes its own rules afterwards with --cleanup; kube-router's
 #    are removed below (5.), not with its --cleanup-config, which also flushes every IPVS service of
 #    the machine and runs its router's cleanup.
-for c in prometheus-sd kube-router kube-proxy kubelet coredns; do
+for c in prometheus-sd traefik kube-router kube-proxy kubelet coredns; do
   if running "${c}"; then nlog "stopping ${c} (pid $(pidof_ "${c}"))"; stop_pid "$(pidof_ "${c}")" "${c}"; fi
 done
 if [[ -f "${NODE_DIR}/kube-proxy.yaml" ]]; then

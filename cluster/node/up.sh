@@ -12,11 +12,9 @@ T0=$SECONDS
 nlog() { printf '[node %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 [[ "$(id -u)" == 0 ]] || { nlog "the real node needs root (network, mounts, cgroups): run as root or SHIFTOPS_REAL_NODE=0"; exit 1; }
-for b in kubelet kube-proxy; do
-  [[ -x "${BIN}/${b}" ]] || { nlog "missing ${BIN}/${b}: run cluster/build.sh"; exit 1; }
+for b in "${BIN}/kubelet" "${BIN}/kube-proxy" "${COREDNS_BIN}" "${KUBE_ROUTER_BIN}" "${TRAEFIK_BIN}"; do
+  [[ -x "${b}" ]] || { nlog "missing ${b}: run cluster/build.sh"; exit 1; }
 done
-[[ -x "${COREDNS_BIN}" ]] || { nlog "missing ${COREDNS_BIN}: run cluster/build.sh"; exit 1; }
-[[ -x "${KUBE_ROUTER_BIN}" ]] || { nlog "missing ${KUBE_ROUTER_BIN}: run cluster/build.sh"; exit 1; }
 # What the node runs on, from Debian when missing (no packaged service is started).
 bash "${CLUSTER_HERE}/../scripts/apt-install.sh" containerd runc containernetworking-plugins nftables conntrack iptables ipset
 
@@ -186,6 +184,27 @@ for i in $(seq 1 150); do
   sleep 0.2
 done
 nlog "NetworkPolicy: kube-router ${KUBE_ROUTER_VERSION} (firewall only) synced ($((SECONDS - t))s)"
+
+# --- the Ingress controller: Traefik on 127.0.0.1:INGRESS_PORT --------------------------------
+# Its Ingress NGINX provider serves the IngressClass nginx (ingress.yaml); it sends requests to the
+# pods' addresses from the EndpointSlices. No version check, no usage statistics: nothing leaves
+# the machine. No access log: it would hold the callers' addresses and paths.
+t=$SECONDS
+kubeconfig_for "${NODE_DIR}/ingress.kubeconfig" shiftops:ingress
+kc apply -f "${HERE}/ingress.yaml" >/dev/null
+start traefik env KUBECONFIG="${NODE_DIR}/ingress.kubeconfig" "${TRAEFIK_BIN}" \
+  --global.checkNewVersion=false --global.sendAnonymousUsage=false --log.level=INFO \
+  --entryPoints.web.address="127.0.0.1:${INGRESS_PORT}" \
+  --entryPoints.traefik.address="127.0.0.1:${INGRESS_PING_PORT}" --ping=true \
+  --providers.kubernetesIngressNGINX=true \
+  --providers.kubernetesIngressNGINX.publishStatusAddress=127.0.0.1
+for i in $(seq 1 100); do
+  curl -sf --max-time 1 "http://127.0.0.1:${INGRESS_PING_PORT}/ping" >/dev/null && break
+  alive_or_die traefik
+  (( i == 100 )) && { nlog "Traefik not answering /ping"; tail -n 20 "${NODE_DIR}/logs/traefik.log" >&2; exit 1; }
+  sleep 0.2
+done
+nlog "Ingress controller: Traefik ${TRAEFIK_VERSION} on 127.0.0.1:${INGRESS_PORT} ($((SECONDS - t))s)"
 
 # --- Prometheus: the real pods' /metrics --------------------------------------------------------
 # Debian's Prometheus has no Kubernetes service discovery, so prometheus-sd.ts watches this node's

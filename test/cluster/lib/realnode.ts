@@ -2,7 +2,7 @@
 // 7shifts): which node, applying the seed, addresses of its Services, pods and their containers,
 // and the one place that knows how to authenticate a request to our APIs.
 import { readFileSync } from 'node:fs';
-import { DiscoveryV1Api, type V1Pod } from '@kubernetes/client-node';
+import { DiscoveryV1Api, NetworkingV1Api, type V1Pod } from '@kubernetes/client-node';
 import {
   adminConfig,
   core,
@@ -99,6 +99,20 @@ export const isReady = (p: V1Pod) =>
 
 export const restarts = (p: V1Pod) =>
   (p.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
+
+/**
+ * The node's Ingress controller (Traefik on the host, cluster/node/up.sh): its address on this
+ * machine, and the host a seed Ingress routes (read from the live object, as the overlay set it).
+ */
+export const ingressUrl = () => `http://127.0.0.1:${process.env.SHIFTOPS_INGRESS_PORT ?? '18080'}`;
+export async function ingressHost(name: string): Promise<string> {
+  const ing = await adminConfig()
+    .makeApiClient(NetworkingV1Api)
+    .readNamespacedIngress({ name, namespace: SEED });
+  const host = ing.spec?.rules?.[0]?.host;
+  if (!host) throw new Error(`ingress ${SEED}/${name} has no host`);
+  return host;
+}
 
 /** Ready endpoints of a Service (EndpointSlices), as "ip" strings. */
 export async function readyEndpoints(service: string): Promise<string[]> {

@@ -1,5 +1,5 @@
-// Steady HTTP load from this machine to an address of the cluster (a Service's ClusterIP), with
-// every outcome counted: each response by status, each connection error by code. A new TCP
+// Steady HTTP load from this machine to an address of the cluster (a Service's ClusterIP, or the
+// Ingress controller with a Host header: `host`), with every outcome counted: each response by status, each connection error by code. A new TCP
 // connection per request (like a curl loop) unless keepAlive is set. Bounded in rate, in
 // concurrency and in time: it stops by itself after maxMs even if nobody calls stop().
 // GETs of one URL by default; `request` makes each request something else (a POST with its own
@@ -30,6 +30,8 @@ export interface TrafficOptions {
   keepAlive?: boolean;
   /** hard bound on the duration */
   maxMs?: number;
+  /** the Host header, for a virtual host of the Ingress controller */
+  host?: string;
   /** what request n (0, 1, ...) sends; default a GET of the URL */
   request?: (n: number) => TrafficRequest;
   /** every request's outcome: its answer with the body, or its connection error */
@@ -139,6 +141,7 @@ export class Traffic {
       method: spec.method ?? 'GET',
       headers: {
         ...apiHeaders(),
+        ...(this.opts.host ? { host: this.opts.host } : {}),
         ...(spec.body !== undefined ? { 'content-type': 'application/json' } : {}),
         ...spec.headers,
       },
