@@ -68,5 +68,7 @@ KUBE_ROUTER_BIN="${BIN}/kube-router-${KUBE_ROUTER_VERSION}"
 # The Ingress controller (Traefik) on the host network: the API on 127.0.0.1:INGRESS_PORT.
 INGRESS_PORT="${SHIFTOPS_INGRESS_PORT:-18080}"
 INGRESS_PING_PORT=18081
+# The namespace it serves (the seed's, cluster/seed): its Role there is all it may read.
+INGRESS_NAMESPACE=7shifts
 TRAEFIK_BIN="${BIN}/traefik-${TRAEFIK_VERSION}"
 nodectr() { ctr --address "${CONTAINERD_SOCK}" -n k8s.io "$@"; }

@@ -197,6 +197,7 @@ start traefik env KUBECONFIG="${NODE_DIR}/ingress.kubeconfig" "${TRAEFIK_BIN}" \
   --entryPoints.web.address="127.0.0.1:${INGRESS_PORT}" \
   --entryPoints.traefik.address="127.0.0.1:${INGRESS_PING_PORT}" --ping=true \
   --providers.kubernetesIngressNGINX=true \
+  --providers.kubernetesIngressNGINX.watchNamespace="${INGRESS_NAMESPACE}" \
   --providers.kubernetesIngressNGINX.publishStatusAddress=127.0.0.1
 for i in $(seq 1 100); do
   curl -sf --max-time 1 "http://127.0.0.1:${INGRESS_PING_PORT}/ping" >/dev/null && break
