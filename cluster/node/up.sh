@@ -193,7 +193,7 @@ t=$SECONDS
 kubeconfig_for "${NODE_DIR}/ingress.kubeconfig" shiftops:ingress
 kc apply -f "${HERE}/ingress.yaml" >/dev/null
 start traefik env KUBECONFIG="${NODE_DIR}/ingress.kubeconfig" "${TRAEFIK_BIN}" \
-  --global.checkNewVersion=false --global.sendAnonymousUsage=false --log.level=INFO \
+  --global.checkNewVersion=false --global.sendAnonymousUsage=false --log.level="${SHIFTOPS_INGRESS_LOG_LEVEL:-INFO}" \
   --entryPoints.web.address="127.0.0.1:${INGRESS_PORT}" \
   --entryPoints.traefik.address="127.0.0.1:${INGRESS_PING_PORT}" --ping=true \
   --providers.kubernetesIngressNGINX=true \
