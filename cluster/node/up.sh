@@ -40,7 +40,7 @@ echo "${RUN_DIR}" >"${NODE_LOCK}"
 
 VARS=(NODE_DIR NODE_NAME NODE_IP NODE_BRIDGE POD_BRIDGE POD_CIDR POD_GW SERVICE_CIDR KWOK_POD_CIDR
   NFT_TABLE CGROUP_ROOT CONTAINERD_ROOT CONTAINERD_SOCK PROXY_MODE PAUSE_IMAGE DNS_HEALTH_PORT
-  DNS_READY_PORT CA_CRT)
+  DNS_READY_PORT CA_CRT INGRESS_NAMESPACE)
 CA_CRT="${CLUSTER_DIR}/pki/ca.crt"
 render() { # render TEMPLATE OUT: replace every @VAR@ of VARS
   local expr=() v
@@ -186,19 +186,21 @@ done
 nlog "NetworkPolicy: kube-router ${KUBE_ROUTER_VERSION} (firewall only) synced ($((SECONDS - t))s)"
 
 # --- the Ingress controller: Traefik on 127.0.0.1:INGRESS_PORT --------------------------------
-# Its Ingress NGINX provider serves the IngressClass nginx (ingress.yaml); it sends requests to the
-# pods' addresses from the EndpointSlices. No version check, no usage statistics: nothing leaves
-# the machine. No access log: it would hold the callers' addresses and paths.
+# Its Kubernetes Ingress provider serves the IngressClass nginx (ingress.yaml) of one namespace; it
+# sends requests to the pods' addresses from the EndpointSlices, terminating pods only when no
+# other is left. No version check, no usage statistics: nothing leaves the machine. No access log:
+# it would hold the callers' addresses and paths.
 t=$SECONDS
 kubeconfig_for "${NODE_DIR}/ingress.kubeconfig" shiftops:ingress
-kc apply -f "${HERE}/ingress.yaml" >/dev/null
+render "${HERE}/ingress.yaml" "${NODE_DIR}/ingress.yaml"
+kc apply -f "${NODE_DIR}/ingress.yaml" >/dev/null
 start traefik env KUBECONFIG="${NODE_DIR}/ingress.kubeconfig" "${TRAEFIK_BIN}" \
   --global.checkNewVersion=false --global.sendAnonymousUsage=false --log.level="${SHIFTOPS_INGRESS_LOG_LEVEL:-INFO}" \
   --entryPoints.web.address="127.0.0.1:${INGRESS_PORT}" \
   --entryPoints.traefik.address="127.0.0.1:${INGRESS_PING_PORT}" --ping=true \
-  --providers.kubernetesIngressNGINX=true \
-  --providers.kubernetesIngressNGINX.watchNamespace="${INGRESS_NAMESPACE}" \
-  --providers.kubernetesIngressNGINX.publishStatusAddress=127.0.0.1
+  --providers.kubernetesIngress=true \
+  --providers.kubernetesIngress.namespaces="${INGRESS_NAMESPACE}" \
+  --providers.kubernetesIngress.ingressEndpoint.ip=127.0.0.1
 for i in $(seq 1 100); do
   curl -sf --max-time 1 "http://127.0.0.1:${INGRESS_PING_PORT}/ping" >/dev/null && break
   alive_or_die traefik

@@ -1,5 +1,5 @@
-// 20. The seed's hosts through a real Ingress controller (Traefik's Ingress NGINX provider on the
-//     host, 127.0.0.1, cluster/node/up.sh), as `curl --resolve container1.7shifts:PORT:127.0.0.1`
+// 20. The seed's hosts through a real Ingress controller (Traefik's Kubernetes Ingress provider on
+//     the host, 127.0.0.1, cluster/node/up.sh), as `curl --resolve container1.7shifts:PORT:127.0.0.1`
 //     reaches them: users on container1.7shifts and shifts on container2.7shifts, the
 //     Ingresses' status address, no operations endpoint (/metrics, /readyz, /livez) on the
 //     Ingress, unknown hosts not served, the APIs' own authentication and an employee's scope
