@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { DiscoveryV1Api, NetworkingV1Api, type V1Pod } from '@kubernetes/client-node';
 import {
   adminConfig,
+  apps,
   core,
   explain,
   autoscaling,
@@ -63,8 +64,9 @@ export function opsUrl(pod: V1Pod): string {
 /** The seed's environment, applied once (cluster/seed/apply.sh waits until it is rolled out). */
 export async function ensureSeed(): Promise<void> {
   authorization ??= await bearer(SUITE_ADMIN);
-  const exists = await core()
-    .readNamespace({ name: SEED })
+  // The namespace alone is not the seed: the node's Ingress controller makes it first (its Role).
+  const exists = await apps()
+    .readNamespacedDeployment({ name: 'users', namespace: SEED })
     .then(() => true)
     .catch(() => false);
   if (!exists) {
