@@ -1,7 +1,8 @@
 // Steady HTTP load from this machine to an address of the cluster (a Service's ClusterIP, or the
-// Ingress controller with a Host header: `host`), with every outcome counted: each response by status, each connection error by code. A new TCP
-// connection per request (like a curl loop) unless keepAlive is set. Bounded in rate, in
-// concurrency and in time: it stops by itself after maxMs even if nobody calls stop().
+// Ingress controller with a Host header: `host`), with every outcome counted: each response by
+// status, each connection error by code. A new TCP connection per request (like a curl loop)
+// unless keepAlive is set. Bounded in rate, in concurrency and in time: it stops by itself after
+// maxMs even if nobody calls stop().
 // GETs of one URL by default; `request` makes each request something else (a POST with its own
 // body and Idempotency-Key), and `onOutcome` hands every answer, with its body, to the caller.
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
