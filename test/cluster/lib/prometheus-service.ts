@@ -12,7 +12,7 @@ import { DiscoveryV1Api, NetworkingV1Api } from '@kubernetes/client-node';
 import { Forwarder } from './forwarder.js';
 import { adminConfig, core, explain, kubectl, waitUntil } from './cluster.js';
 import { PROMETHEUS_URL } from './prometheus.js';
-import { nodeName } from './realnode.js';
+import { nodeName, realNodePod } from './realnode.js';
 
 export const PROMETHEUS_SERVICE = 'prometheus';
 export const PROMETHEUS_PORT = 9090;
@@ -137,48 +137,15 @@ export async function exposePrometheus(
     });
     await core().createNamespacedPod({
       namespace,
-      body: {
-        metadata: { name: RELAY, labels: LABELS },
-        spec: {
-          // On the real node, like the seed's workloads (cluster/seed/kustomization.yaml).
-          nodeSelector: { 'shiftops.dev/real-node': 'true' },
-          tolerations: [
-            {
-              key: 'shiftops.dev/real-node',
-              operator: 'Equal',
-              value: 'true',
-              effect: 'NoSchedule',
-            },
-          ],
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          terminationGracePeriodSeconds: 1,
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: 1000,
-            runAsGroup: 1000,
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
-          containers: [
-            {
-              name: 'relay',
-              image,
-              imagePullPolicy: 'Never',
-              command: ['node', '-e', RELAY_JS],
-              env: [
-                { name: 'UPSTREAM_HOST', value: forwarder.host },
-                { name: 'UPSTREAM_PORT', value: String(forwarder.port) },
-              ],
-              resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                capabilities: { drop: ['ALL'] },
-              },
-            },
-          ],
-        },
-      },
+      body: realNodePod(RELAY, LABELS, {
+        name: 'relay',
+        image,
+        command: ['node', '-e', RELAY_JS],
+        env: [
+          { name: 'UPSTREAM_HOST', value: forwarder.host },
+          { name: 'UPSTREAM_PORT', value: String(forwarder.port) },
+        ],
+      }),
     });
     await core().createNamespacedService({
       namespace,

@@ -2,7 +2,12 @@
 // 7shifts): which node, applying the seed, addresses of its Services, pods and their containers,
 // and the one place that knows how to authenticate a request to our APIs.
 import { readFileSync } from 'node:fs';
-import { DiscoveryV1Api, NetworkingV1Api, type V1Pod } from '@kubernetes/client-node';
+import {
+  DiscoveryV1Api,
+  NetworkingV1Api,
+  type V1Container,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import {
   adminConfig,
   apps,
@@ -181,5 +186,47 @@ export async function patchHpa(
   await patch(values);
   return async () => {
     await patch(old);
+  };
+}
+
+/**
+ * A test pod on the real node (its label and taint, as cluster/seed places the seed's workloads)
+ * that passes Pod Security "restricted": non-root, no privilege escalation, read-only root, no
+ * capabilities, no service account token; an image already in the node's containerd.
+ */
+export function realNodePod(
+  name: string,
+  labels: Record<string, string>,
+  container: Omit<V1Container, 'imagePullPolicy' | 'resources' | 'securityContext'>,
+): V1Pod {
+  return {
+    metadata: { name, labels },
+    spec: {
+      nodeSelector: { 'shiftops.dev/real-node': 'true' },
+      tolerations: [
+        { key: 'shiftops.dev/real-node', operator: 'Equal', value: 'true', effect: 'NoSchedule' },
+      ],
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      terminationGracePeriodSeconds: 1,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 1000,
+        runAsGroup: 1000,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+      containers: [
+        {
+          ...container,
+          imagePullPolicy: 'Never',
+          resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ['ALL'] },
+          },
+        },
+      ],
+    },
   };
 }

@@ -22,6 +22,7 @@ import {
   nodeName,
   podsOf,
   realNodeOrSkip,
+  realNodePod,
 } from '../lib/realnode.js';
 
 /** A NetworkPolicy's spec as the API serves it (kubectl's JSON: the wire names, e.g. `from`). */
@@ -151,42 +152,18 @@ async function ensureNamespace(name: string): Promise<boolean> {
   return true;
 }
 
-/** A Pod Security "restricted" pod on the real node, with an image already in its containerd. */
-function clientPod(labels: Record<string, string>): V1Pod {
-  return {
-    metadata: { name: CLIENT, labels: { ...labels, ...TEST_LABELS } },
-    spec: {
-      nodeSelector: { 'shiftops.dev/real-node': 'true' },
-      tolerations: [
-        { key: 'shiftops.dev/real-node', operator: 'Equal', value: 'true', effect: 'NoSchedule' },
-      ],
-      automountServiceAccountToken: false,
-      enableServiceLinks: false,
-      terminationGracePeriodSeconds: 1,
-      securityContext: {
-        runAsNonRoot: true,
-        runAsUser: 1000,
-        runAsGroup: 1000,
-        seccompProfile: { type: 'RuntimeDefault' },
-      },
-      containers: [
-        {
-          name: 'client',
-          image: IMAGE('users', '1.0.0'),
-          imagePullPolicy: 'Never',
-          command: ['node', '-e', SERVER_JS],
-          ports: [{ containerPort: CLIENT_PORT }],
-          resources: { requests: { cpu: '10m', memory: '32Mi' }, limits: { memory: '128Mi' } },
-          securityContext: {
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: true,
-            capabilities: { drop: ['ALL'] },
-          },
-        },
-      ],
+/** The client: a restricted pod on the real node that connects where it is told (SERVER_JS). */
+const clientPod = (labels: Record<string, string>): V1Pod =>
+  realNodePod(
+    CLIENT,
+    { ...labels, ...TEST_LABELS },
+    {
+      name: 'client',
+      image: IMAGE('users', '1.0.0'),
+      command: ['node', '-e', SERVER_JS],
+      ports: [{ containerPort: CLIENT_PORT }],
     },
-  };
-}
+  );
 
 describe('18. NetworkPolicy enforced on the real node', realNodeOrSkip(), () => {
   const created: string[] = [];
