@@ -51,6 +51,8 @@ async function seed(root: string, url: string, users: number) {
                 LOG_LEVEL: 'warn',
                 // One INSERT ... SELECT of a million rows: far beyond the serving timeout.
                 DB_STATEMENT_TIMEOUT_MS: '600000',
+                // Seeding serves no request, so it verifies no token: no issuer to configure.
+                AUTH: 'disabled',
               },
               stdio: 'inherit',
             },
