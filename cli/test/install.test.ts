@@ -2,7 +2,16 @@
 // globally without the repo (platform teams). Both run real npm, with a throwaway prefix.
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -40,6 +49,22 @@ describe('installing the CLI', () => {
     const r = run(process.execPath, [bin, '--help']);
     assert.equal(r.status, 69);
     assert.match(r.stderr, /not built yet.*npm run build/);
+  });
+
+  it('runs the TypeScript source through tsx in a clone that has not been built', () => {
+    const dir = mkdtempSync(join(scratch, 'source-'));
+    mkdirSync(join(dir, 'bin'));
+    mkdirSync(join(dir, 'src'));
+    copyFileSync(join(cliDir, pkg.bin['shiftops']!), join(dir, 'bin', 'shiftops.js'));
+    writeFileSync(join(dir, 'package.json'), '{"type":"module"}\n');
+    symlinkSync(join(repoDir, 'node_modules'), join(dir, 'node_modules'));
+    writeFileSync(
+      join(dir, 'src', 'main.ts'),
+      "const args: string[] = process.argv.slice(2);\nconsole.log(`from source: ${args.join(' ')}`);\n",
+    );
+    const r = run(process.execPath, [join(dir, 'bin', 'shiftops.js'), '--help']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'from source: --help\n');
   });
 
   it('`npx shiftops --help` works from the repository root after the build', () => {
