@@ -5,7 +5,7 @@
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
 REPO="$(cd "${CLUSTER_HERE}/.." && pwd)"
-NS=7shifts
+NS="${INGRESS_NAMESPACE}" # the seed's namespace, the one the node's Ingress controller serves (lib.sh)
 vol="${NODE_DIR}/volumes/postgres-data"
 mkdir -p "${vol}"
 # uid/gid 70: the postgres user of the image (cluster/images/postgres); fsGroup does the same.
