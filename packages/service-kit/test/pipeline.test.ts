@@ -89,6 +89,53 @@ describe(
       assert.equal((await db.query('SELECT 1 FROM pipeline_tx')).rowCount, 1, 'committed');
     });
 
+    test('a transaction whose connection is killed mid-way rejects as unavailable; the process lives on and the next transaction reconnects', async () => {
+      // A database restart ends every backend, also one whose client is checked out of the pool
+      // for a transaction: pg emits 'error' on that client, which would crash the process if
+      // nothing listened (node:test fails this test on the uncaught exception).
+      const admin = new pg.Client({ connectionString: database.url });
+      await admin.connect();
+      try {
+        let inTransaction!: (pid: number) => void;
+        const pid = new Promise<number>((resolve) => (inTransaction = resolve));
+        let proceed!: () => void;
+        const killed = new Promise<void>((resolve) => (proceed = resolve));
+        const transaction = db.transaction(async (tx) => {
+          const { rows } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+          inTransaction(rows[0]!.pid);
+          await killed;
+          await tx.query('SELECT 1');
+        });
+        const victim = await pid;
+        await admin.query('SELECT pg_terminate_backend($1)', [victim]);
+        // Gone from the server's side; then give the client's socket a moment to see it close,
+        // so the kill lands while the transaction sits idle between statements.
+        for (let polls = 0; ; polls++) {
+          assert.ok(polls < 500, 'the backend ends within 5 s');
+          const { rowCount } = await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [
+            victim,
+          ]);
+          if (rowCount === 0) break;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        await new Promise((r) => setTimeout(r, 100));
+        proceed();
+        const outcome = await transaction.then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        assert.ok(outcome, 'the transaction failed');
+        assert.ok(isDatabaseUnavailable(outcome), `as unavailable (503): ${String(outcome)}`);
+        const next = await db.transaction(async (tx) => {
+          const { rows } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+          return rows[0]!.pid;
+        });
+        assert.notEqual(next, victim, 'the next transaction ran on a new connection');
+      } finally {
+        await admin.end();
+      }
+    });
+
     /** The backends of the two lanes: concurrent small statements alternate between them. */
     async function lanePids(on: Database = db): Promise<number[]> {
       const rows = await Promise.all(

@@ -15,6 +15,7 @@ import {
   explain,
   autoscaling,
   kubeconfigPath,
+  kubectl,
   kubectlOk,
   run,
   waitRolledOut,
@@ -106,6 +107,39 @@ export const isReady = (p: V1Pod) =>
 
 export const restarts = (p: V1Pod) =>
   (p.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
+
+/**
+ * Why the restarted containers of these pods ended (reason, exit code) and the last lines their
+ * previous instance logged: what a failed "no restart" assertion needs to be diagnosed.
+ */
+export async function restartReport(pods: readonly V1Pod[]): Promise<string> {
+  const lines: string[] = [];
+  for (const p of pods) {
+    for (const c of p.status?.containerStatuses ?? []) {
+      if (!c.restartCount) continue;
+      const t = c.lastState?.terminated;
+      const name = `${p.metadata!.name}/${c.name}`;
+      lines.push(`${name}: ${c.restartCount} restart(s), last ${t?.reason} exit ${t?.exitCode}`);
+      const logs = await kubectl([
+        'logs',
+        '-n',
+        SEED,
+        p.metadata!.name!,
+        '-c',
+        c.name,
+        '--previous',
+        '--tail=15',
+      ]);
+      lines.push(
+        ...(logs.code === 0 ? logs.stdout : logs.stderr)
+          .trimEnd()
+          .split('\n')
+          .map((l) => `  ${l}`),
+      );
+    }
+  }
+  return lines.join('\n');
+}
 
 /**
  * The node's Ingress controller (Traefik on the host, cluster/node/up.sh): its address on this

@@ -36,6 +36,7 @@ import {
   podsOf,
   readyEndpoints,
   realNodeOrSkip,
+  restartReport,
   restarts,
   serviceUrl,
 } from '../lib/realnode.js';
@@ -46,9 +47,10 @@ const APPS = ['users', 'shifts'] as const;
 type App = (typeof APPS)[number];
 
 /** Restarts of every users and shifts container, by pod name. */
+const appPods = async () => (await Promise.all(APPS.map((a) => podsOf(a)))).flat();
+
 async function restartsByPod(): Promise<Map<string, number>> {
-  const pods = (await Promise.all(APPS.map((a) => podsOf(a)))).flat();
-  return new Map(pods.map((p) => [p.metadata!.name!, restarts(p)]));
+  return new Map((await appPods()).map((p) => [p.metadata!.name!, restarts(p)]));
 }
 
 async function allReady(app: App, count?: number): Promise<boolean> {
@@ -304,7 +306,11 @@ describe(
           { timeoutMs: 60_000, intervalMs: 500 },
         );
         const restartsAfter = await restartsByPod();
-        assert.deepEqual(restartsAfter, restartsBefore, 'users/shifts pods or restart counts');
+        assert.deepEqual(
+          restartsAfter,
+          restartsBefore,
+          `users/shifts pods or restart counts\n${await restartReport(await appPods())}`,
+        );
 
         // The same claim, the same PersistentVolume, the same initdb'd data directory.
         const volumeAfter = await volumeIdentity();

@@ -225,6 +225,14 @@ export function openPostgres(options: PostgresOptions): Database {
   async function inTransaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const client = await pool.connect();
     let broken: Error | undefined;
+    // pg.Pool listens for errors only on idle clients. A checked-out client whose connection dies
+    // (a database restart) emits 'error', which would crash the process with no listener here; the
+    // statement in flight fails with it anyway, and release(broken) then discards the client.
+    const onError = (err: Error) => {
+      broken = err;
+      options.logger.warn({ err: err.message }, 'database connection lost in a transaction');
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const result = await fn(wrap(client));
@@ -234,11 +242,13 @@ export function openPostgres(options: PostgresOptions): Database {
       try {
         await client.query('ROLLBACK');
       } catch (rollbackErr) {
-        broken = rollbackErr as Error;
+        broken ??= rollbackErr as Error;
       }
       throw err;
     } finally {
-      // A client whose ROLLBACK failed is in an unknown state: destroy it rather than reuse it.
+      // A client whose connection died or whose ROLLBACK failed is in an unknown state: destroy
+      // it rather than reuse it.
+      client.removeListener('error', onError);
       client.release(broken);
     }
   }
