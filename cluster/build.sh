@@ -3,6 +3,14 @@
 #   ${SHIFTOPS_CACHE:-$HOME/.cache/shiftops}/<version set>/bin/
 # Idempotent: a binary that is already there is skipped. Needs Go and the Go module proxy only.
 # Prometheus itself comes from Debian (apt-get install prometheus), see ensure_prometheus.
+#
+#   cluster/build.sh [all|control|node|STEP]
+#     control: what the control plane and the kwok nodes need (kwok, etcd, kube, metrics-server,
+#              prometheus-adapter, prometheus; kube includes the real node's kubelet and kube-proxy)
+#     node:    what only the real node needs (coredns, kube-router, traefik); all = control, node
+# Several build.sh may run at once (.ci/run's background build, run.sh's): each step holds a
+# lock of its own in the cache while it checks and builds, so a second one waits, then finds
+# the binaries there instead of building them again.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.env
@@ -10,7 +18,8 @@ source "${HERE}/versions.env"
 [[ -n "${GOTOOLCHAIN:-}" ]] && export GOTOOLCHAIN
 
 BIN="${CLUSTER_BIN_DIR}"
-mkdir -p "${BIN}"
+LOCKS="${BIN%/bin}/locks"
+mkdir -p "${BIN}" "${LOCKS}"
 export GOFLAGS="${GOFLAGS:-} -mod=mod"
 export CGO_ENABLED=0
 # -p 2: this machine has 2 cores; more parallel compile jobs only cost memory.
@@ -23,7 +32,18 @@ KUBE_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl kub
 
 log() { printf '[build %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 have() { local f; for f in "$@"; do [[ -x "${BIN}/${f}" ]] || return 1; done; }
-step() { # step NAME FUNC BINARIES...
+locked() { # locked NAME CMD...: CMD under the step's lock (waits while another build.sh holds it)
+  local name="$1" fd; shift
+  exec {fd}>"${LOCKS}/${name}.lock"
+  if ! flock -n "${fd}"; then
+    log "${name}: another build.sh is on it: waiting"
+    flock "${fd}"
+  fi
+  "$@" # on failure set -e ends the script, which releases the lock
+  exec {fd}>&-
+}
+step() { locked "$1" build_step "$@"; }
+build_step() { # build_step NAME FUNC BINARIES... (under the lock: a binary is there once complete)
   local name="$1" fn="$2"; shift 2
   if have "$@"; then log "${name}: cached ($*)"; return 0; fi
   local t0=$SECONDS
@@ -203,31 +223,61 @@ ensure_prometheus() {
   log "prometheus: installed in $((SECONDS - t0))s: $(/usr/bin/prometheus --version 2>&1 | head -1)"
 }
 
+# The steps and their binaries; step NAME's build function is build_NAME (- as _).
+binaries() {
+  case "$1" in
+    kwok) echo kwok kwokctl ;;
+    etcd) echo etcd ;;
+    kube) echo "${KUBE_BINARIES[*]}" ;;
+    metrics-server) echo metrics-server ;;
+    prometheus-adapter) echo prometheus-adapter ;;
+    coredns) echo "coredns-${COREDNS_VERSION}" ;;
+    kube-router) echo "kube-router-${KUBE_ROUTER_VERSION}" ;;
+    traefik) echo "traefik-${TRAEFIK_VERSION}" ;;
+    *) return 1 ;;
+  esac
+}
+CONTROL=(kwok etcd kube metrics-server prometheus-adapter prometheus)
+NODE=(coredns kube-router traefik)
+run_step() { # run_step NAME
+  if [[ "$1" == prometheus ]]; then locked prometheus ensure_prometheus; return; fi
+  local bins
+  read -ra bins <<<"$(binaries "$1")"
+  step "$1" "build_${1//-/_}" "${bins[@]}"
+}
+ready() { # ready NAME: built, and no build of it under way (its lock is free)
+  if [[ "$1" == prometheus ]]; then [[ -x /usr/bin/prometheus ]]; return; fi
+  local bins fd r=0
+  read -ra bins <<<"$(binaries "$1")"
+  exec {fd}>"${LOCKS}/$1.lock"
+  { flock -n "${fd}" && have "${bins[@]}"; } || r=1
+  exec {fd}>&-
+  return "${r}"
+}
+
+usage="usage: $0 [--check] [all|control|node|$(IFS='|'; echo "${CONTROL[*]}|${NODE[*]}")]"
+check=0
+if [[ "${1:-}" == --check ]]; then check=1; shift; fi
+what="${1:-all}"
+case "${what}" in
+  all) steps=("${CONTROL[@]}" "${NODE[@]}") ;;
+  control) steps=("${CONTROL[@]}") ;;
+  node) steps=("${NODE[@]}") ;;
+  prometheus) steps=(prometheus) ;;
+  *) binaries "${what}" >/dev/null || { echo "${usage}" >&2; exit 2; }; steps=("${what}") ;;
+esac
+
+# --check: exit 0 when every binary of the steps is in the cache (and none is being built),
+# else 1, naming the steps that are not; builds nothing.
+if ((check)); then
+  missing=()
+  for s in "${steps[@]}"; do ready "${s}" || missing+=("${s}"); done
+  ((${#missing[@]} == 0)) || { echo "build.sh --check ${what}: not ready: ${missing[*]}" >&2; exit 1; }
+  exit 0
+fi
+
 T0=$SECONDS
 log "cache: ${BIN}"
 log "go: $(go version)"
-what="${1:-all}"
-case "${what}" in
-  all)
-    step kwok build_kwok kwok kwokctl
-    step etcd build_etcd etcd
-    step kube build_kube "${KUBE_BINARIES[@]}"
-    step coredns build_coredns "coredns-${COREDNS_VERSION}"
-    step kube-router build_kube_router "kube-router-${KUBE_ROUTER_VERSION}"
-    step metrics-server build_metrics_server metrics-server
-    step prometheus-adapter build_prometheus_adapter prometheus-adapter
-    step traefik build_traefik "traefik-${TRAEFIK_VERSION}"
-    ensure_prometheus
-    ;;
-  kwok) step kwok build_kwok kwok kwokctl ;;
-  etcd) step etcd build_etcd etcd ;;
-  kube) step kube build_kube "${KUBE_BINARIES[@]}" ;;
-  coredns) step coredns build_coredns "coredns-${COREDNS_VERSION}" ;;
-  kube-router) step kube-router build_kube_router "kube-router-${KUBE_ROUTER_VERSION}" ;;
-  metrics-server) step metrics-server build_metrics_server metrics-server ;;
-  prometheus-adapter) step prometheus-adapter build_prometheus_adapter prometheus-adapter ;;
-  traefik) step traefik build_traefik "traefik-${TRAEFIK_VERSION}" ;;
-  prometheus) ensure_prometheus ;;
-  *) echo "usage: $0 [all|kwok|etcd|kube|coredns|kube-router|metrics-server|prometheus-adapter|traefik|prometheus]" >&2; exit 2 ;;
-esac
+for s in "${steps[@]}"; do run_step "${s}"; done
 log "total: $((SECONDS - T0))s"

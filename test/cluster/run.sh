@@ -5,12 +5,18 @@
 # (test/cluster/tests/NN-*.test.ts in order) against it, and tear everything down: also on
 # failure, Ctrl-C or TERM. Prints each phase's duration. Exit status: non-zero if any phase or test failed.
 #
+# Phases: build (cluster/build.sh control), start (control plane, kwok nodes), tsc, kwok-tests
+# (the files without -real- in their name); with the real node: node-wait, node-up, real-tests.
+# The real node's binaries (build.sh node) and images (cluster/images/build.sh) build in the
+# background at low priority from the build phase on, while the kwok files run; node-wait waits
+# for them, node-up starts the real node (cluster/node/up.sh), real-tests runs the -real- files.
+#
 # Usage: test/cluster/run.sh [test files...]     (default: all of tests/; `npm run test:cluster:long`
 #        passes the long/ files)
 # Env:   SHIFTOPS_CLUSTER_NAME (shiftops-ci), SHIFTOPS_PROMETHEUS_PORT (19091),
 #        SHIFTOPS_ADAPTER_PORT (16444), SHIFTOPS_CACHE, SHIFTOPS_KEEP_CLUSTER=1 (leave it running
 #        for a look afterwards; stop it with SHIFTOPS_CLUSTER_NAME=shiftops-ci cluster/down.sh),
-#        SHIFTOPS_REAL_NODE=0 (kwok nodes only: no images, no real node, no tests/1N-real-* suites;
+#        SHIFTOPS_REAL_NODE=0 (kwok nodes only: no node binaries, no images, no real node, no tests/1N-real-* suites;
 #        default 1, or 0 when the files given include no 1N-real-* one),
 #        CI=true (nothing may be skipped: a skipped test fails the run),
 #        SHIFTOPS_TEST_TIMEOUT_MS (900000: the bound of each test).
@@ -33,16 +39,25 @@ PHASES=()
 phase_start() { PHASE="$1"; PHASE_T=$SECONDS; echo "== ${PHASE}" >&2; }
 phase_end() { # phase_end RC
   local d=$((SECONDS - PHASE_T))
-  PHASES+=("$(printf '%-7s %4ds  %s' "${PHASE}" "${d}" "$([[ "$1" == 0 ]] && echo ok || echo "FAILED (rc $1)")")")
+  PHASES+=("$(printf '%-10s %4ds  %s' "${PHASE}" "${d}" "$([[ "$1" == 0 ]] && echo ok || echo "FAILED (rc $1)")")")
   echo "== ${PHASE}: $([[ "$1" == 0 ]] && echo ok || echo "FAILED (rc $1)") in ${d}s" >&2
 }
 summary() {
   echo "== phases (cluster ${CLUSTER_NAME}, Kubernetes ${KUBE_VERSION}):" >&2
   for p in "${PHASES[@]}"; do echo "   ${p}" >&2; done
-  echo "   total   $((SECONDS - T0))s" >&2
+  echo "   total      $((SECONDS - T0))s" >&2
 }
 
 TMP="$(mktemp -d)"
+# The real node's binaries and images, built beside the kwok files (background job, own log).
+NODE_BUILD_PID=""
+NODE_BUILD_LOG="${TMP}/node-build.log"
+stop_node_build() { # its own process group: the Go builds and buildah go with it
+  [[ -n "${NODE_BUILD_PID}" ]] || return 0
+  kill -- -"${NODE_BUILD_PID}" 2>/dev/null || true
+  wait "${NODE_BUILD_PID}" 2>/dev/null || true
+  NODE_BUILD_PID=""
+}
 exec 3>&1 4>&2 # for the trap (see README "Gotchas")
 cleanup() {
   local rc=$?
@@ -51,6 +66,7 @@ cleanup() {
   if [[ "${PHASE:-}" != down && "${PHASE:-}" != done ]]; then
     [[ -n "${PHASE:-}" ]] && phase_end "${rc}"
   fi
+  stop_node_build
   if [[ "${SHIFTOPS_KEEP_CLUSTER:-}" == 1 ]]; then
     echo "== cluster ${CLUSTER_NAME} left running: export KUBECONFIG=${CLUSTER_KUBECONFIG}" >&2
   else
@@ -66,21 +82,22 @@ cleanup() {
 trap cleanup EXIT
 trap 'echo "== interrupted" >&2; exit 130' INT TERM
 
-# --- build: pinned binaries from the versioned cache (built from Go modules when missing) -------
+# --- build: the control plane's pinned binaries (from the cache, built from Go modules when missing)
 phase_start build
-bash "${TOOL}/build.sh" all || exit 1
+bash "${TOOL}/build.sh" control || exit 1
+if [[ "${SHIFTOPS_REAL_NODE}" != 0 ]]; then
+  # A build.sh already building these (.ci/run's) holds their locks: this one then just waits.
+  # shellcheck disable=SC2016 # $1 and $2 are the inner shell's
+  setsid nice -n 10 bash -c 'bash "$1/build.sh" node && bash "$2/cluster/images/build.sh"' \
+    node-build "${TOOL}" "${REPO}" </dev/null >"${NODE_BUILD_LOG}" 2>&1 3>&- 4>&- &
+  NODE_BUILD_PID=$!
+  echo "== real node's binaries and images: building in the background (pid ${NODE_BUILD_PID})" >&2
+fi
 phase_end 0
 
-# --- images: the real node's images (cluster/images/build.sh; cached by content) --------------------
-if [[ "${SHIFTOPS_REAL_NODE}" != 0 ]]; then
-  phase_start images
-  bash "${REPO}/cluster/images/build.sh" >&2 || exit 1
-  phase_end 0
-fi
-
-# --- start: the cluster -------------------------------------------------------------------------
+# --- start: the control plane and the kwok nodes (the real node joins after the kwok files) -----
 phase_start start
-SHIFTOPS_SKIP_BUILD=1 bash "${TOOL}/up.sh" >"${TMP}/env" || exit 1
+SHIFTOPS_REAL_NODE=0 SHIFTOPS_SKIP_BUILD=1 bash "${TOOL}/up.sh" >"${TMP}/env" || exit 1
 export KUBECONFIG="${CLUSTER_KUBECONFIG}"
 export SHIFTOPS_NODE_NAME="${NODE_NAME}" SHIFTOPS_NODE_DIR="${NODE_DIR}"
 kubectl get nodes -L topology.kubernetes.io/zone >&2 || exit 1
@@ -92,7 +109,6 @@ npx tsc -b || exit 1
 phase_end 0
 
 # --- tests --------------------------------------------------------------------------------------
-phase_start tests
 if (( $# > 0 )); then
   files=("$@")
 else
@@ -101,32 +117,102 @@ else
     files=($(printf '%s\n' "${files[@]}" | grep -v -- '-real-'))
   fi
 fi
-# One file at a time, in order, all on this one cluster. spec for people, TAP for the counts.
-# TMPDIR: what the tests write to temporary files (e.g. the identities' keys) goes with ${TMP}.
-TMPDIR="${TMP}" node --conditions=source --import tsx --test --test-concurrency=1 --test-timeout="${SHIFTOPS_TEST_TIMEOUT_MS:-900000}" \
-  --test-reporter=spec --test-reporter-destination=stdout \
-  --test-reporter=tap --test-reporter-destination="${TMP}/tap" \
-  "${files[@]}"
-rc=$?
-count() { sed -n "s/^# $1 \([0-9]*\)$/\1/p" "${TMP}/tap" | tail -1; }
-pass="$(count pass)" fail="$(count fail)" skipped="$(count skipped)" cancelled="$(count cancelled)"
-echo "== tests: ${pass:-?} passed, ${fail:-?} failed, ${cancelled:-?} cancelled, ${skipped:-?} skipped" >&2
+kwok_files=() real_files=()
+for f in "${files[@]}"; do
+  if [[ "${f}" == *-real-* ]]; then real_files+=("${f}"); else kwok_files+=("${f}"); fi
+done
+rc=0
+TAPS=()
+run_files() { # run_files NAME FILES...: one node --test over them, TAP to ${TMP}/NAME.tap
+  local tap="${TMP}/$1.tap" r
+  shift
+  TAPS+=("${tap}")
+  # One file at a time, in order, all on this one cluster. spec for people, TAP for the counts.
+  # TMPDIR: what the tests write to temporary files (e.g. the identities' keys) goes with ${TMP}.
+  TMPDIR="${TMP}" node --conditions=source --import tsx --test --test-concurrency=1 --test-timeout="${SHIFTOPS_TEST_TIMEOUT_MS:-900000}" \
+    --test-reporter=spec --test-reporter-destination=stdout \
+    --test-reporter=tap --test-reporter-destination="${tap}" \
+    "$@"
+  r=$?
+  [[ -n "$(tap_count pass "${tap}")" ]] || r=1 # no summary: the run itself broke
+  if [[ "${CI:-}" == true && "$(tap_count skipped "${tap}")" != 0 ]]; then
+    echo "== CI=true: $(tap_count skipped "${tap}") test(s) skipped, which counts as a failure" >&2
+    r=1
+  fi
+  return "${r}"
+}
+tap_count() { sed -n "s/^# $1 \([0-9]*\)$/\1/p" "$2" 2>/dev/null | tail -1; } # tap_count KEY FILE
+
+if ((${#kwok_files[@]})); then
+  phase_start kwok-tests
+  run_files kwok "${kwok_files[@]}"
+  r=$?
+  ((r == 0)) || rc=1
+  phase_end "${r}"
+fi
+
+node_up=0
+if [[ "${SHIFTOPS_REAL_NODE}" != 0 ]]; then
+  phase_start node-wait
+  wait "${NODE_BUILD_PID}"
+  r=$?
+  NODE_BUILD_PID=""
+  if ((r == 0)); then
+    grep -E '(done in|cached|total:)' "${NODE_BUILD_LOG}" >&2
+  else
+    tail -n 40 "${NODE_BUILD_LOG}" >&2
+    echo "== the real node's binaries or images failed to build (its log above): no real node" >&2
+    rc=1
+  fi
+  phase_end "${r}"
+  if ((r == 0)); then
+    phase_start node-up
+    bash "${TOOL}/node/up.sh" >&2 3>&- 4>&- && kubectl get nodes -L topology.kubernetes.io/zone >&2
+    r=$?
+    if ((r == 0)); then node_up=1; else rc=1; fi
+    phase_end "${r}"
+  fi
+fi
+
+if ((${#real_files[@]})); then
+  if [[ "${SHIFTOPS_REAL_NODE}" != 0 && "${node_up}" == 0 ]]; then
+    echo "== the real node did not start: ${#real_files[@]} -real- file(s) not run" >&2
+    rc=1
+  else
+    phase_start real-tests
+    run_files real "${real_files[@]}"
+    r=$?
+    ((r == 0)) || rc=1
+    phase_end "${r}"
+  fi
+fi
+PHASE=done
+
+# --- report: the counts and the time of both runs together ----------------------------------------
+sum() { # sum KEY: the last "# KEY N" of each TAP file, added up
+  local t n total=0
+  for t in "${TAPS[@]}"; do
+    n="$(tap_count "$1" "${t}")"
+    total=$((total + ${n:-0}))
+  done
+  echo "${total}"
+}
+echo "== tests: $(sum pass) passed, $(sum fail) failed, $(sum cancelled) cancelled, $(sum skipped) skipped (${#files[@]} files, ${#TAPS[@]} node --test runs)" >&2
 # Where the time went: each file's top-level suite and its duration.
-awk '/^(not )?ok [0-9]+ - /{ name = $0; sub(/^(not )?ok [0-9]+ - /, "", name); next }
-  name != "" && /^  duration_ms: /{ printf "== time: %6.0f s  %s\n", $2 / 1000, name; name = "" }' "${TMP}/tap" >&2
+for t in "${TAPS[@]}"; do
+  awk '/^(not )?ok [0-9]+ - /{ name = $0; sub(/^(not )?ok [0-9]+ - /, "", name); next }
+    name != "" && /^  duration_ms: /{ printf "== time: %6.0f s  %s\n", $2 / 1000, name; name = "" }' "${t}" >&2
+done
 # The good-release files (long/release-analysis-good-N) each report their counts as a diagnostic
 # (lib/analysis.ts goodReport): the run's total.
-good="$(sed -n 's/^ *# release-analysis good releases: \([0-9]*\), false rollbacks: \([0-9]*\)$/\1 \2/p' "${TMP}/tap" |
+good="$(cat "${TAPS[@]}" /dev/null | sed -n 's/^ *# release-analysis good releases: \([0-9]*\), false rollbacks: \([0-9]*\)$/\1 \2/p' |
   awk '{ g += $1; f += $2; n++ } END { if (n) print g, f, n }')"
 if [[ -n "${good}" ]]; then
   read -r good_runs false_rollbacks good_files <<<"${good}"
   echo "== release analysis: ${good_runs} good releases in ${good_files} files, ${false_rollbacks} false rollbacks" >&2
 fi
-if [[ -z "${pass}" ]]; then rc=1; fi
-if [[ "${CI:-}" == true && "${skipped:-0}" != 0 ]]; then
-  echo "== CI=true: ${skipped} test(s) skipped, which counts as a failure" >&2
+if ((${#TAPS[@]} == 0)); then
+  echo "== no test files were run" >&2
   rc=1
 fi
-phase_end "${rc}"
-PHASE=done
 exit "${rc}"
