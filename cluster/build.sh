@@ -196,12 +196,13 @@ build_traefik() {
   tmod="$(go mod download -json "github.com/traefik/traefik/v3@${TRAEFIK_VERSION}" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
   wrapper "$d" 1.26.0
   cd "$d"
-  go mod edit -require="github.com/traefik/traefik/v3@${TRAEFIK_VERSION}"
   for rep in $(awk '/^replace \(/{r=1;next} r&&/^\)/{r=0} r&&$2=="=>"&&NF==4{print $1"="$3"@"$4}' "${tmod}"); do
     go mod edit -replace="${rep}"
   done
-  printf '//go:build tools\npackage tools\nimport _ "github.com/traefik/traefik/v3/cmd/traefik"\n' > tools.go
-  go mod tidy
+  # No `go mod tidy`: it resolves the imports of every platform and build tag (about 1 GB of
+  # modules for Traefik's cloud providers). The go.mod requires Traefik; go build -mod=mod
+  # (GOFLAGS above) then downloads only the modules of the packages cmd/traefik imports here.
+  go mod edit -require="github.com/traefik/traefik/v3@${TRAEFIK_VERSION}"
   "${GOBUILD[@]}" -o "${BIN}/traefik-${TRAEFIK_VERSION}" \
     -ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=${TRAEFIK_VERSION}" \
     github.com/traefik/traefik/v3/cmd/traefik
