@@ -45,7 +45,7 @@ phase_end() { # phase_end RC
 summary() {
   echo "== phases (cluster ${CLUSTER_NAME}, Kubernetes ${KUBE_VERSION}):" >&2
   for p in "${PHASES[@]}"; do echo "   ${p}" >&2; done
-  echo "   total      $((SECONDS - T0))s" >&2
+  printf '   %-10s %4ds\n' total $((SECONDS - T0)) >&2
 }
 
 TMP="$(mktemp -d)"
