@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +60,10 @@ export interface PostgresServerOptions {
   settings?: Record<string, string>;
   /** Start from a copy of this (stopped) data directory instead of running initdb. */
   copyDataFrom?: string;
+  /** This port instead of a free one (with `listen_addresses` in settings: e.g. a bridge's). */
+  port?: number;
+  /** Lines added to pg_hba.conf, e.g. password logins from a pod network. */
+  hba?: string[];
 }
 
 export async function startPostgresServer(
@@ -78,7 +82,7 @@ export async function startPostgresServer(
     chownSync(dir, Number(pg.stdout), Number(gid.stdout));
   }
   const data = join(dir, 'data');
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   if (options.copyDataFrom) {
     // cp -a keeps the postgres user as owner when run as root.
     execFileSync('cp', ['-a', options.copyDataFrom, data]);
@@ -95,6 +99,7 @@ export async function startPostgresServer(
       '--no-sync',
     ]);
   }
+  if (options.hba?.length) appendFileSync(join(data, 'pg_hba.conf'), `${options.hba.join('\n')}\n`);
   const settings = {
     listen_addresses: "'127.0.0.1'",
     fsync: 'off',

@@ -28,6 +28,10 @@ export const SEED = '7shifts';
 const clusterName = () => process.env.SHIFTOPS_CLUSTER_NAME ?? 'shiftops';
 export const nodeName = () => process.env.SHIFTOPS_NODE_NAME ?? `${clusterName()}-node`;
 export const IMAGE = (svc: Service, tag: string) => `docker.io/shiftops/${svc}:${tag}`;
+/** The node's address on its bridge (pods reach the host there) and the pod network: NODE_IP and
+ * POD_CIDR of cluster/lib.sh. */
+export const NODE_IP = '10.250.0.1';
+export const POD_CIDR = '10.244.0.0/24';
 
 /** node:test option for the real-node suites: skip without one (outside CI); in CI, fail. */
 export function realNodeOrSkip(): { skip: string | false } {
@@ -86,10 +90,10 @@ export async function ensureSeed(): Promise<void> {
 }
 
 /** http://<ClusterIP>:<port> of a Service in the seed namespace (reached through kube-proxy). */
-export async function serviceUrl(name: string): Promise<string> {
-  const s = await core().readNamespacedService({ name, namespace: SEED });
+export async function serviceUrl(name: string, ns = SEED): Promise<string> {
+  const s = await core().readNamespacedService({ name, namespace: ns });
   const ip = s.spec?.clusterIP;
-  if (!ip || ip === 'None') throw new Error(`service ${SEED}/${name} has no ClusterIP`);
+  if (!ip || ip === 'None') throw new Error(`service ${ns}/${name} has no ClusterIP`);
   return `http://${ip}:${s.spec?.ports?.[0]?.port ?? 80}`;
 }
 
@@ -123,7 +127,7 @@ export async function restartReport(pods: readonly V1Pod[]): Promise<string> {
       const logs = await kubectl([
         'logs',
         '-n',
-        SEED,
+        p.metadata!.namespace!,
         p.metadata!.name!,
         '-c',
         c.name,
@@ -156,11 +160,11 @@ export async function ingressHost(name: string): Promise<string> {
 }
 
 /** Ready endpoints of a Service (EndpointSlices), as "ip" strings. */
-export async function readyEndpoints(service: string): Promise<string[]> {
+export async function readyEndpoints(service: string, ns = SEED): Promise<string[]> {
   const slices = await adminConfig()
     .makeApiClient(DiscoveryV1Api)
     .listNamespacedEndpointSlice({
-      namespace: SEED,
+      namespace: ns,
       labelSelector: `kubernetes.io/service-name=${service}`,
     });
   return slices.items.flatMap((s) =>
