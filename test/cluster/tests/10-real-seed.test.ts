@@ -8,7 +8,7 @@
 //     and both tools are printed side by side.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { get } from 'node:http';
+import { httpGet } from '../lib/http.js';
 import {
   explain,
   getDeployment,
@@ -42,21 +42,12 @@ const KUBECTL_TIMEOUT = '3m';
 
 /** GET a path of a Service's ClusterIP: status and parsed body. */
 async function getJson(url: string): Promise<{ status: number; body: unknown }> {
-  return new Promise((resolve, reject) => {
-    const req = get(url, { headers: apiHeaders(), timeout: 3000 }, (res) => {
-      let text = '';
-      res.on('data', (d: Buffer) => (text += d.toString()));
-      res.on('end', () => {
-        try {
-          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
-        } catch {
-          resolve({ status: res.statusCode ?? 0, body: text });
-        }
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`timeout: GET ${url}`)));
-    req.on('error', reject);
-  });
+  const a = await httpGet(url, apiHeaders());
+  try {
+    return { status: a.status, body: JSON.parse(a.body) };
+  } catch {
+    return { status: a.status, body: a.body };
+  }
 }
 
 /** The version every ready pod reports on its operations port (the Service exposes only the API). */

@@ -6,42 +6,16 @@
 //     through it. Zero failed requests through the Ingress during rollouts: 11-real-zero-loss.
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { NetworkingV1Api } from '@kubernetes/client-node';
 import { adminConfig, log, table } from '../lib/cluster.js';
+import { httpGet, type Answer } from '../lib/http.js';
 import { SEED, ensureSeed, ingressHost, ingressUrl, realNodeOrSkip } from '../lib/realnode.js';
 import { bearer } from '../lib/tokens.js';
 import { demoPrincipal } from '../../../packages/service-kit/src/auth/issuer.js';
 
-interface Answer {
-  status: number;
-  type: string;
-  body: string;
-}
-
-/** One GET through the Ingress controller for a virtual host, a new connection, 3 s at most. */
-function viaIngress(host: string, path: string, authorization?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${ingressUrl()}${path}`,
-      { headers: { host, ...(authorization ? { authorization } : {}) }, timeout: 3000 },
-      (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            type: String(res.headers['content-type'] ?? ''),
-            body,
-          }),
-        );
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`timeout: GET ${host}${path}`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
+/** One GET through the Ingress controller for a virtual host. */
+const viaIngress = (host: string, path: string, authorization?: string): Promise<Answer> =>
+  httpGet(`${ingressUrl()}${path}`, { host, ...(authorization ? { authorization } : {}) });
 
 const json = <T>(a: Answer): T => JSON.parse(a.body) as T;
 
