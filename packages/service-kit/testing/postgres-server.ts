@@ -1,5 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import {
+  appendFileSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,7 +83,10 @@ export async function startPostgresServer(
       'PostgreSQL server binaries not found: install them (apt-get install postgresql) or set PG_BINDIR',
     );
   }
-  const dir = mkdtempSync(join(tmpdir(), 'shiftops-pg-'));
+  // Under root the server runs as postgres, which must be able to reach its directory: a private
+  // TMPDIR (e.g. a test runner's mktemp -d, mode 0700) is not reachable, /tmp is.
+  const parent = asRoot && (statSync(tmpdir()).mode & 0o001) === 0 ? '/tmp' : tmpdir();
+  const dir = mkdtempSync(join(parent, 'shiftops-pg-'));
   if (asRoot) {
     const pg = spawnSync('id', ['-u', 'postgres'], { encoding: 'utf8' });
     const gid = spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' });
