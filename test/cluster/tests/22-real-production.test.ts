@@ -95,14 +95,16 @@ describe(
   realNodeOrSkip(),
   () => {
     let server: PostgresServer | undefined;
-    let superuser: pg.Client | undefined;
     let issuer: TokenIssuer;
     const url = new Map<Service, string>();
     const passwords = new Map<Service, string>();
 
-    /** SQL as the superuser, in one service's database. */
+    /**
+     * SQL as the superuser in a database of the server, each on its own connection: none stays
+     * open while the server is stopped and started (the last test).
+     */
     async function sql<R extends pg.QueryResultRow>(
-      db: Service,
+      db: Service | 'postgres',
       text: string,
       params: unknown[] = [],
     ): Promise<R[]> {
@@ -140,14 +142,12 @@ describe(
           `PostgreSQL on ${NODE_IP}:${DB_PORT} did not start (is something else listening on port ${DB_PORT} of every address?): ${err.message}`,
         );
       });
-      superuser = new pg.Client({ connectionString: server.url });
-      await superuser.connect();
       for (const s of SERVICES) {
         const password = randomBytes(18).toString('base64url');
         passwords.set(s, password);
-        await superuser.query(`CREATE ROLE ${s}_app LOGIN PASSWORD '${password}'`);
-        await superuser.query(`CREATE DATABASE ${s} OWNER ${s}_app`);
-        await superuser.query(`REVOKE CONNECT ON DATABASE ${s} FROM PUBLIC`);
+        await sql('postgres', `CREATE ROLE ${s}_app LOGIN PASSWORD '${password}'`);
+        await sql('postgres', `CREATE DATABASE ${s} OWNER ${s}_app`);
+        await sql('postgres', `REVOKE CONNECT ON DATABASE ${s} FROM PUBLIC`);
       }
 
       const built = await kubectlOk(['kustomize', OVERLAY]);
@@ -197,7 +197,6 @@ describe(
       await kubectl(['delete', 'namespace', NS, '--wait=true', '--timeout=120s'], {
         timeoutMs: 150_000,
       });
-      await superuser?.end().catch(() => {});
       server?.destroy();
     });
 
@@ -240,7 +239,8 @@ describe(
           `nothing of ${other} in the ${s} database`,
         );
       }
-      const { rows: sessions } = await superuser!.query<{ db: string; role: string; addr: string }>(
+      const sessions = await sql<{ db: string; role: string; addr: string }>(
+        'postgres',
         "SELECT datname AS db, usename AS role, host(client_addr) AS addr FROM pg_stat_activity WHERE backend_type = 'client backend' AND usename LIKE '%\\_app'",
       );
       const podIps = new Set(
