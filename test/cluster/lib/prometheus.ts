@@ -1,9 +1,10 @@
 // The cluster's Prometheus (a kwokctl component, a host process whose pid kwokctl keeps in
-// <cluster dir>/pids/prometheus.pid): its URL, instant queries, and stopping and restarting it,
-// to see what the HPA does without it.
+// <cluster dir>/pids/prometheus.pid): its URL, instant queries, its alerts, rule files loaded
+// for a test, and stopping and restarting it, to see what the HPA does without it.
 import { spawn } from 'node:child_process';
-import { openSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { kubeconfigPath, waitUntil } from './cluster.js';
 
 /** The cluster's Prometheus, on 127.0.0.1 (run.sh's port). */
@@ -81,4 +82,85 @@ export async function startPrometheus(p: Proc): Promise<void> {
   // kwokctl (down.sh) stops components by this pid file.
   writeFileSync(pidFile(), String(child.pid));
   await waitUntil('Prometheus ready again', () => ready(p.url), { timeoutMs: 60_000 });
+}
+
+export interface Alert {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  state: 'pending' | 'firing';
+  activeAt: string;
+  value: string;
+}
+
+/** The alerts Prometheus holds now (pending or firing); a resolved alert is no longer listed. */
+export async function alerts(): Promise<Alert[]> {
+  const res = await fetch(`${PROMETHEUS_URL}/api/v1/alerts`, { signal: AbortSignal.timeout(5000) });
+  const body = (await res.json()) as { status: string; data?: { alerts: Alert[] } };
+  if (body.status !== 'success') throw new Error(`/api/v1/alerts: ${res.status}`);
+  return body.data?.alerts ?? [];
+}
+
+/** Names of the rule groups Prometheus has loaded. */
+export async function ruleGroups(): Promise<string[]> {
+  const res = await fetch(`${PROMETHEUS_URL}/api/v1/rules`, { signal: AbortSignal.timeout(5000) });
+  const body = (await res.json()) as { data?: { groups: { name: string }[] } };
+  return (body.data?.groups ?? []).map((g) => g.name);
+}
+
+/** SIGHUP: Prometheus reads its config file (and the rule files it names) again. */
+function reload(): void {
+  const p = running();
+  if (!p) throw new Error(`no running Prometheus found via ${pidFile()}`);
+  process.kill(p.pid, 'SIGHUP');
+}
+
+/**
+ * Has the cluster's Prometheus evaluate `groups` (a rule file's `groups:`, e.g. a
+ * PrometheusRule's spec.groups): the file next to its config and `rule_files` naming it, then a
+ * reload. kwokctl's config has no rule_files, and there is no Prometheus Operator here to turn a
+ * PrometheusRule into one. Returns a function that puts the config back as it was (byte for
+ * byte), removes the file and reloads; it works after a stop/start of Prometheus too.
+ */
+export async function loadRules(name: string, groups: unknown[]): Promise<() => Promise<void>> {
+  const p = running();
+  if (!p) throw new Error(`no running Prometheus found via ${pidFile()}`);
+  const flag = p.argv.find((a) => a.startsWith('--config.file='));
+  if (!flag) throw new Error(`Prometheus (pid ${p.pid}) runs without --config.file`);
+  const configPath = resolve(p.cwd, flag.slice('--config.file='.length));
+  const original = readFileSync(configPath, 'utf8');
+  const rulesPath = join(dirname(configPath), `${name}.rules.yaml`);
+  const names = groups.map((g) => (g as { name: string }).name);
+  writeFileSync(rulesPath, stringify({ groups }));
+  const config = parse(original) as Record<string, unknown>;
+  writeFileSync(configPath, stringify({ ...config, rule_files: [rulesPath] }));
+  const restore = async () => {
+    writeFileSync(configPath, original);
+    rmSync(rulesPath, { force: true });
+    reload();
+    await waitUntil(
+      `rule groups ${names.join(', ')} unloaded`,
+      async () => !(await ruleGroups()).some((g) => names.includes(g)),
+      { timeoutMs: 30_000, intervalMs: 250 },
+    );
+  };
+  try {
+    reload();
+    await waitUntil(
+      `rule groups ${names.join(', ')} loaded`,
+      async () => {
+        const loaded = await ruleGroups();
+        return names.every((n) => loaded.includes(n));
+      },
+      {
+        timeoutMs: 30_000,
+        intervalMs: 250,
+        describe: async () =>
+          readFileSync(join(clusterDir(), 'logs', 'prometheus.log'), 'utf8').slice(-1500),
+      },
+    );
+  } catch (err) {
+    await restore().catch(() => undefined);
+    throw err;
+  }
+  return restore;
 }
