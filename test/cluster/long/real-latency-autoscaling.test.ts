@@ -1,4 +1,4 @@
-// 21. Latency autoscaling and an alert from real traffic on the real node: real pods answering
+// Latency autoscaling and an alert from real traffic on the real node: real pods answering
 //     authenticated requests from this machine, the cluster's Prometheus scraping their /metrics,
 //     prometheus-adapter serving http_request_duration_seconds_p95 (cluster/adapter/rules.yaml:
 //     the latency component's quantile, from the raw histogram), the real HPA controller.
@@ -247,7 +247,7 @@ const tagOf = (image: string) => image.slice(image.lastIndexOf(':') + 1);
 const ms = (s: number | undefined) => (s === undefined ? '-' : `${Math.round(s * 1000)} ms`);
 const condition = (h: HpaNow, type: string) => h.conditions.find((c) => c.type === type);
 
-describe('21. latency autoscaling and an alert from real traffic', realNodeOrSkip(), () => {
+describe('latency autoscaling and an alert from real traffic', realNodeOrSkip(), () => {
   const restores: Array<() => Promise<void>> = [];
   let restoreMetrics: (() => Promise<void>) | undefined;
   let restoreRules: (() => Promise<void>) | undefined;
