@@ -18,6 +18,7 @@ import {
   kubectl,
   kubectlOk,
   run,
+  SERVICES,
   waitRolledOut,
   type Service,
 } from './cluster.js';
@@ -111,6 +112,39 @@ export const isReady = (p: V1Pod) =>
 
 export const restarts = (p: V1Pod) =>
   (p.status?.containerStatuses ?? []).reduce((n, c) => n + (c.restartCount ?? 0), 0);
+
+/** Every users and shifts pod of a namespace. */
+export const appPods = async (ns = SEED) =>
+  (await Promise.all(SERVICES.map((s) => podsOf(s, ns)))).flat();
+
+/** Restarts of every users and shifts container, by pod name. */
+export async function restartsByPod(ns = SEED): Promise<Map<string, number>> {
+  return new Map((await appPods(ns)).map((p) => [p.metadata!.name!, restarts(p)]));
+}
+
+/** Every pod of the app is Ready (and, given a count, there are exactly that many). */
+export async function allReady(app: Service, count?: number, ns = SEED): Promise<boolean> {
+  const pods = await podsOf(app, ns);
+  return pods.length > 0 && pods.every(isReady) && (count === undefined || pods.length === count);
+}
+
+/**
+ * HPA behaviour for a test that watches scaling on real pods: up by 2 pods per 15 s without a
+ * window (as the base), down by 1 per 15 s after a 10 s window (base: 300 s), so scaling back
+ * ends within a minute and the next file finds the HPA at its minimum.
+ */
+export const FAST_SCALE_BEHAVIOR = {
+  behavior: {
+    scaleUp: {
+      stabilizationWindowSeconds: 0,
+      policies: [{ type: 'Pods', value: 2, periodSeconds: 15 }],
+    },
+    scaleDown: {
+      stabilizationWindowSeconds: 10,
+      policies: [{ type: 'Pods', value: 1, periodSeconds: 15 }],
+    },
+  },
+};
 
 /**
  * Why the restarted containers of these pods ended (reason, exit code) and the last lines their

@@ -51,7 +51,14 @@ import {
   stopPrometheus,
   type Alert,
 } from '../lib/prometheus.js';
-import { SEED, ensureSeed, patchHpa, realNodeOrSkip, serviceUrl } from '../lib/realnode.js';
+import {
+  FAST_SCALE_BEHAVIOR,
+  SEED,
+  ensureSeed,
+  patchHpa,
+  realNodeOrSkip,
+  serviceUrl,
+} from '../lib/realnode.js';
 import {
   Traffic,
   describeTraffic,
@@ -281,21 +288,7 @@ describe('latency autoscaling and an alert from real traffic', realNodeOrSkip(),
     const latency = componentMetric() as { pods: { target: Record<string, unknown> } };
     latency.pods.target = { ...latency.pods.target, averageValue: `${TARGET * 1000}m` };
     // users too: a fresh pod of part 3's release can burn CPU enough to scale it for a while.
-    for (const svc of ['users', 'shifts'])
-      restores.push(
-        await patchHpa(svc, {
-          behavior: {
-            scaleUp: {
-              stabilizationWindowSeconds: 0,
-              policies: [{ type: 'Pods', value: 2, periodSeconds: 15 }],
-            },
-            scaleDown: {
-              stabilizationWindowSeconds: 10,
-              policies: [{ type: 'Pods', value: 1, periodSeconds: 15 }],
-            },
-          },
-        }),
-      );
+    for (const svc of ['users', 'shifts']) restores.push(await patchHpa(svc, FAST_SCALE_BEHAVIOR));
     restoreMetrics = await patchHpa('shifts', { metrics: [...cpu, latency] });
     timeline = new Timeline();
   });

@@ -6,7 +6,14 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { autoscaling, log, secs, sleep, table, waitUntil } from '../lib/cluster.js';
-import { SEED, ensureSeed, patchHpa, realNodeOrSkip, serviceUrl } from '../lib/realnode.js';
+import {
+  FAST_SCALE_BEHAVIOR,
+  SEED,
+  ensureSeed,
+  patchHpa,
+  realNodeOrSkip,
+  serviceUrl,
+} from '../lib/realnode.js';
 import { Traffic, describeTraffic } from '../lib/traffic.js';
 
 interface Point {
@@ -24,19 +31,6 @@ async function hpaNow(name: string) {
   return { replicas: h.status?.currentReplicas ?? 0, desired: h.status?.desiredReplicas ?? 0, cpu };
 }
 
-const FAST_DOWN = {
-  behavior: {
-    scaleUp: {
-      stabilizationWindowSeconds: 0,
-      policies: [{ type: 'Pods', value: 2, periodSeconds: 15 }],
-    },
-    scaleDown: {
-      stabilizationWindowSeconds: 10,
-      policies: [{ type: 'Pods', value: 1, periodSeconds: 15 }],
-    },
-  },
-};
-
 describe('13. CPU autoscaling on real load', realNodeOrSkip(), () => {
   const restores: Array<() => Promise<void>> = [];
   const timeline: Point[] = [];
@@ -45,7 +39,8 @@ describe('13. CPU autoscaling on real load', realNodeOrSkip(), () => {
 
   before(async () => {
     await ensureSeed();
-    for (const name of ['users', 'shifts']) restores.push(await patchHpa(name, FAST_DOWN));
+    for (const name of ['users', 'shifts'])
+      restores.push(await patchHpa(name, FAST_SCALE_BEHAVIOR));
     // Both at their minimum, with CPU numbers from metrics-server, before the load.
     await waitUntil(
       'both HPAs at 1 replica with a CPU reading',

@@ -28,7 +28,9 @@ import {
 } from '../lib/cluster.js';
 import {
   SEED,
+  allReady,
   apiHeaders,
+  appPods,
   ensureSeed,
   isReady,
   nodeName,
@@ -37,7 +39,7 @@ import {
   readyEndpoints,
   realNodeOrSkip,
   restartReport,
-  restarts,
+  restartsByPod,
   serviceUrl,
 } from '../lib/realnode.js';
 import { POSTGRES_POD, connectionsByPod, psql, setting, volumeIdentity } from '../lib/postgres.js';
@@ -45,18 +47,6 @@ import { Traffic, describeTraffic, type TrafficOutcome } from '../lib/traffic.js
 
 const APPS = ['users', 'shifts'] as const;
 type App = (typeof APPS)[number];
-
-/** Restarts of every users and shifts container, by pod name. */
-const appPods = async () => (await Promise.all(APPS.map((a) => podsOf(a)))).flat();
-
-async function restartsByPod(): Promise<Map<string, number>> {
-  return new Map((await appPods()).map((p) => [p.metadata!.name!, restarts(p)]));
-}
-
-async function allReady(app: App, count?: number): Promise<boolean> {
-  const pods = await podsOf(app);
-  return pods.length > 0 && pods.every(isReady) && (count === undefined || pods.length === count);
-}
 
 /**
  * Which pods of the apps are Ready, polled every 250 ms: every change, with its time, so a run

@@ -36,13 +36,15 @@ import {
 import {
   NODE_IP,
   POD_CIDR,
+  allReady,
+  appPods,
   isReady,
   nodeName,
   podsOf,
   readyEndpoints,
   realNodeOrSkip,
   restartReport,
-  restarts,
+  restartsByPod,
   serviceUrl,
 } from '../lib/realnode.js';
 import { bearer } from '../lib/tokens.js';
@@ -83,12 +85,8 @@ async function createFromLiteral(kind: 'secret generic' | 'configmap', name: str
   await apply(manifest);
 }
 
-const restartsOf = async () =>
-  new Map(
-    (await Promise.all(SERVICES.map((s) => podsOf(s, NS))))
-      .flat()
-      .map((p) => [p.metadata!.name!, restarts(p)]),
-  );
+/** Both services at production's 2 ready pods (the HPA's minReplicas). */
+const bothReady = async () => (await allReady('users', 2, NS)) && (await allReady('shifts', 2, NS));
 
 describe(
   '22. production on real pods with its database outside the cluster',
@@ -178,17 +176,10 @@ describe(
       await apply(built);
       for (const s of SERVICES) await waitRolledOut(NS, s, 180_000);
       // The HPA's floor (production: minReplicas 2) brings the second pod.
-      await waitUntil(
-        "production's 2 ready pods of each service",
-        async () => {
-          for (const s of SERVICES) {
-            const pods = await podsOf(s, NS);
-            if (pods.length !== 2 || !pods.every(isReady)) return false;
-          }
-          return true;
-        },
-        { timeoutMs: 180_000, intervalMs: 1000 },
-      );
+      await waitUntil("production's 2 ready pods of each service", bothReady, {
+        timeoutMs: 180_000,
+        intervalMs: 1000,
+      });
       log(`production on the real node: applied -> 2 + 2 pods ready in ${secs(Date.now() - t0)}`);
       for (const s of SERVICES) url.set(s, await serviceUrl(s, NS));
     });
@@ -307,7 +298,7 @@ describe(
     });
 
     it('the database stopped: every pod turns unready, nothing restarts; started: ready again and writing', async () => {
-      const before = await restartsOf();
+      const before = await restartsByPod(NS);
       const t0 = Date.now();
       server!.stop();
       const stoppedMs = Date.now() - t0;
@@ -325,25 +316,13 @@ describe(
       const unreadyMs = Date.now() - t0;
       server!.start();
       const t1 = Date.now();
-      await waitUntil(
-        'all 4 pods ready again',
-        async () => {
-          for (const s of SERVICES) {
-            const pods = await podsOf(s, NS);
-            if (pods.length !== 2 || !pods.every(isReady)) return false;
-          }
-          return true;
-        },
-        { timeoutMs: 90_000, intervalMs: 500 },
-      );
+      await waitUntil('all 4 pods ready again', bothReady, { timeoutMs: 90_000, intervalMs: 500 });
       const readyMs = Date.now() - t1;
-      const after = await restartsOf();
+      const after = await restartsByPod(NS);
       assert.deepEqual(
         after,
         before,
-        `the same pods, no container restart\n${await restartReport(
-          (await Promise.all(SERVICES.map((s) => podsOf(s, NS)))).flat(),
-        )}`,
+        `the same pods, no container restart\n${await restartReport(await appPods(NS))}`,
       );
       const again = await post(
         'users',
