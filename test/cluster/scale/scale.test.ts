@@ -23,8 +23,18 @@ import {
 } from '../lib/cluster.js';
 import { IMAGE_REPO, createSandbox, deleteSandbox, usersDeployment } from '../lib/sandbox.js';
 import { identity, kubectlAs, ok, peak, requestsOf, shiftopsAs } from './measure.js';
-import { costPlot } from './plot.js';
+import { costPlot, timelinePlot } from './plot.js';
 import { checks, markdownTable, type Release, type RunResult, type Tool } from './report.js';
+import {
+  TimelineSampler,
+  cpuRequestMilli,
+  createHpaObjects,
+  hpaObjects,
+  stateOf,
+  zoneMaxSkew,
+} from './hpa.js';
+import { hpaChecks, summarize, timelineTable, type HpaRun } from './timeline.js';
+import { CPU, LoadEmulator } from '../lib/load.js';
 
 const REPLICAS = (process.env.SHIFTOPS_SCALE_REPLICAS ?? '10').split(',').map(Number);
 const OUT = process.env.SHIFTOPS_SCALE_OUT ?? '';
@@ -34,8 +44,16 @@ const image = (tag: string) => `${IMAGE_REPO}:${tag}`;
 const SVC = 'users';
 /** Short, so kubectl's failed run (which waits for it) stays short; progress resets it at every ready pod. */
 const PROGRESS_DEADLINE_S = 30;
+/** The HPA step's maxReplicas (0: no HPA step). */
+const HPA_MAX = Number(process.env.SHIFTOPS_SCALE_HPA_MAX ?? 0);
+/** The kubectl comparison runs (0: shiftops only, as in the small run). */
+const KUBECTL = process.env.SHIFTOPS_SCALE_KUBECTL !== '0';
+/** Emulated CPU per pod, % of its request: well above the HPA's 70% target, and well below. */
+const HIGH_LOAD = 250;
+const LOW_LOAD = 10;
 
 const results: RunResult[] = [];
+let hpaRun: (HpaRun & { shipped: { min: number; max: number } }) | undefined;
 const spread: Record<number, Record<string, number>> = {};
 let zoneOf = new Map<string, string>();
 
@@ -219,73 +237,158 @@ for (const n of REPLICAS) {
       await settle(ns, n, '1.1.0');
     });
 
-    it('kubectl: set image + rollout status of a good release', async () => {
-      const id = identity(`scale-kubectl-good-${n}`);
-      const started = Date.now();
-      const set = await setImageAs(id.kubeconfig, ns, '1.3.0');
-      const status = await rolloutStatusAs(id.kubeconfig, ns);
-      const ms = Date.now() - started;
-      const live = await rolledOutOn(ns, '1.3.0');
-      const outcome = status.code === 0 ? 'succeeded' : `exit ${status.code}`;
-      const row = await record(n, 'good', 'kubectl', {
-        outcome,
-        verdictRight: outcome === 'succeeded' && live,
-        verdictMs: ms,
-        doneMs: ms,
-        user: id.user,
-        runs: [set, status],
+    if (KUBECTL)
+      it('kubectl: set image + rollout status of a good release', async () => {
+        const id = identity(`scale-kubectl-good-${n}`);
+        const started = Date.now();
+        const set = await setImageAs(id.kubeconfig, ns, '1.3.0');
+        const status = await rolloutStatusAs(id.kubeconfig, ns);
+        const ms = Date.now() - started;
+        const live = await rolledOutOn(ns, '1.3.0');
+        const outcome = status.code === 0 ? 'succeeded' : `exit ${status.code}`;
+        const row = await record(n, 'good', 'kubectl', {
+          outcome,
+          verdictRight: outcome === 'succeeded' && live,
+          verdictMs: ms,
+          doneMs: ms,
+          user: id.user,
+          runs: [set, status],
+        });
+        assert.ok(row.verdictRight, explain(status, 'kubectl rollout status'));
+        await settle(ns, n, '1.3.0');
       });
-      assert.ok(row.verdictRight, explain(status, 'kubectl rollout status'));
-      await settle(ns, n, '1.3.0');
-    });
 
-    it(`kubectl: set image + rollout status (progress deadline ${PROGRESS_DEADLINE_S} s) + rollout undo of a crash-looping release`, async () => {
-      const id = identity(`scale-kubectl-bad-${n}`);
-      const started = Date.now();
-      const runs = [await setImageAs(id.kubeconfig, ns, '1.4.0-crash')];
-      const status = await rolloutStatusAs(id.kubeconfig, ns);
-      runs.push(status);
-      const verdictMs = Date.now() - started;
-      const deadline = status.code !== 0 && /exceeded its progress deadline/.test(status.stderr);
-      const undo = await kubectlAs(id.kubeconfig, ns, ['rollout', 'undo', `deploy/${SVC}`]);
-      runs.push(ok(undo, 'kubectl rollout undo'));
-      // Right after the undo, `rollout status` can read the stale ProgressDeadlineExceeded and
-      // fail at once (as in 10-real-seed): a person runs it again. Bounded.
-      for (let i = 0; ; i++) {
-        const again = await rolloutStatusAs(id.kubeconfig, ns);
-        runs.push(again);
-        if (again.code === 0) break;
-        assert.ok(i < 5 && /exceeded its progress deadline/.test(again.stderr), explain(again));
-        await sleep(1000);
-      }
-      const doneMs = Date.now() - started;
-      const back = await rolledOutOn(ns, '1.3.0');
-      const row = await record(n, 'bad', 'kubectl', {
-        outcome: deadline ? 'deadline-exceeded' : `exit ${status.code}`,
-        verdictRight: deadline && back,
-        verdictMs,
-        doneMs,
-        user: id.user,
-        runs,
+    if (KUBECTL)
+      it(`kubectl: set image + rollout status (progress deadline ${PROGRESS_DEADLINE_S} s) + rollout undo of a crash-looping release`, async () => {
+        const id = identity(`scale-kubectl-bad-${n}`);
+        const started = Date.now();
+        const runs = [await setImageAs(id.kubeconfig, ns, '1.4.0-crash')];
+        const status = await rolloutStatusAs(id.kubeconfig, ns);
+        runs.push(status);
+        const verdictMs = Date.now() - started;
+        const deadline = status.code !== 0 && /exceeded its progress deadline/.test(status.stderr);
+        const undo = await kubectlAs(id.kubeconfig, ns, ['rollout', 'undo', `deploy/${SVC}`]);
+        runs.push(ok(undo, 'kubectl rollout undo'));
+        // Right after the undo, `rollout status` can read the stale ProgressDeadlineExceeded and
+        // fail at once (as in 10-real-seed): a person runs it again. Bounded.
+        for (let i = 0; ; i++) {
+          const again = await rolloutStatusAs(id.kubeconfig, ns);
+          runs.push(again);
+          if (again.code === 0) break;
+          assert.ok(i < 5 && /exceeded its progress deadline/.test(again.stderr), explain(again));
+          await sleep(1000);
+        }
+        const doneMs = Date.now() - started;
+        const back = await rolledOutOn(ns, '1.3.0');
+        const row = await record(n, 'bad', 'kubectl', {
+          outcome: deadline ? 'deadline-exceeded' : `exit ${status.code}`,
+          verdictRight: deadline && back,
+          verdictMs,
+          doneMs,
+          user: id.user,
+          runs,
+        });
+        assert.ok(row.verdictRight, explain(status, 'kubectl rollout status'));
+        await settle(ns, n, '1.3.0');
       });
-      assert.ok(row.verdictRight, explain(status, 'kubectl rollout status'));
-      await settle(ns, n, '1.3.0');
-    });
   });
 }
 
+if (HPA_MAX > 0)
+  describe(`scale: HPA from its min to ${HPA_MAX} replicas and back`, clusterOrSkip(), () => {
+    let ns = '';
+    let load: LoadEmulator | undefined;
+
+    before(async () => {
+      ns = await createSandbox('shiftops-scale-hpa');
+    });
+
+    after(async () => {
+      load?.stop();
+      await deleteSandbox(ns);
+    });
+
+    it(`emulated CPU drives production's users HPA to ${HPA_MAX} and back to its min; the zone spread holds on the way up`, async () => {
+      const o = await hpaObjects(HPA_MAX);
+      const min = o.hpa.spec!.minReplicas ?? 1;
+      const request = cpuRequestMilli(o.deployment);
+      const maxSkew = zoneMaxSkew(o.deployment);
+      const milli = (pct: number) => `${Math.round((request * pct) / 100)}m`;
+      log(
+        `HPA: production's users (min ${o.shipped.min}, max ${o.shipped.max}), run with max ${HPA_MAX}; CPU request ${request}m, zone maxSkew ${maxSkew}`,
+      );
+      await createHpaObjects(ns, o);
+      load = new LoadEmulator(SVC, ns);
+      await load.set({ [CPU]: milli(LOW_LOAD) });
+      const idle = await waitUntil(
+        `at its min ${min}, with a CPU metric`,
+        async () => {
+          const st = await stateOf(ns, zoneOf);
+          return st.desired === min && st.ready === min && st.cpu !== undefined && st.cpu < 70;
+        },
+        { timeoutMs: 180_000, describe: async () => JSON.stringify(await stateOf(ns, zoneOf)) },
+      );
+      log(`HPA: at its min ${min} with a CPU metric after ${(idle.ms / 1000).toFixed(1)} s`);
+      const sampler = new TimelineSampler(ns, zoneOf);
+      try {
+        sampler.load = HIGH_LOAD;
+        await load.set({ [CPU]: milli(HIGH_LOAD) });
+        const up = await waitUntil(
+          `${HPA_MAX} ready`,
+          async () => {
+            const st = await stateOf(ns, zoneOf);
+            return st.desired === HPA_MAX && st.ready === HPA_MAX;
+          },
+          { timeoutMs: 300_000, describe: async () => JSON.stringify(await stateOf(ns, zoneOf)) },
+        );
+        log(`HPA: ${HPA_MAX} ready ${(up.ms / 1000).toFixed(1)} s after the load went up`);
+        await sleep(3000); // a few samples at the peak
+        sampler.load = LOW_LOAD;
+        await load.set({ [CPU]: milli(LOW_LOAD) });
+        const down = await waitUntil(
+          `back to ${min}`,
+          async () => {
+            const st = await stateOf(ns, zoneOf);
+            return st.desired === min && st.ready === min && st.pods === min;
+          },
+          { timeoutMs: 300_000, describe: async () => JSON.stringify(await stateOf(ns, zoneOf)) },
+        );
+        log(`HPA: back to ${min} ${(down.ms / 1000).toFixed(1)} s after the load went down`);
+      } finally {
+        await sampler.stop();
+        load.stop();
+        hpaRun = { min, max: HPA_MAX, maxSkew, samples: sampler.samples, shipped: o.shipped };
+        log(
+          `HPA timeline (${sampler.samples.length} samples, ${sampler.errors} failed reads, ${load.errors} emulator errors):\n${timelineTable(sampler.samples)}`,
+        );
+      }
+      const all = hpaChecks(hpaRun);
+      log(all.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n'));
+      const failed = all.filter((c) => !c.ok);
+      assert.deepEqual(failed, [], failed.map((c) => `${c.name}: ${c.detail}`).join('\n'));
+    });
+  });
+
 describe('scale: results', clusterOrSkip(), () => {
   after(() => {
-    if (!OUT || results.length === 0) return;
+    if (!OUT || (results.length === 0 && !hpaRun)) return;
     mkdirSync(OUT, { recursive: true });
-    const table = markdownTable(results);
+    let table = markdownTable(results);
+    if (hpaRun?.samples.length) {
+      const m = summarize(hpaRun);
+      table += `\n\n## HPA: ${hpaRun.min} -> ${hpaRun.max} -> ${hpaRun.min}\n\n${timelineTable(hpaRun.samples)}\n`;
+      writeFileSync(join(OUT, 'hpa.svg'), timelinePlot(hpaRun.samples));
+      log(`HPA summary: ${JSON.stringify(m)}`);
+    }
     writeFileSync(join(OUT, 'table.md'), `${table}\n`);
-    writeFileSync(join(OUT, 'cost.svg'), costPlot(results));
+    if (results.length > 0) writeFileSync(join(OUT, 'cost.svg'), costPlot(results));
     writeFileSync(
       join(OUT, 'results.json'),
-      `${JSON.stringify({ at: new Date().toISOString(), nodes: zoneOf.size, replicas: REPLICAS, runs: results, spread, checks: checks(results) }, null, 2)}\n`,
+      `${JSON.stringify({ at: new Date().toISOString(), nodes: zoneOf.size, replicas: REPLICAS, runs: results, spread, checks: checks(results), hpa: hpaRun && { ...hpaRun, summary: summarize(hpaRun), checks: hpaChecks(hpaRun) } }, null, 2)}\n`,
     );
-    log(`${table}\n\nwritten: ${join(OUT, 'results.json')}, table.md, cost.svg`);
+    log(
+      `${table}\n\nwritten: ${join(OUT, 'results.json')}, table.md, cost.svg${hpaRun ? ', hpa.svg' : ''}`,
+    );
   });
 
   it('the verdict is right at every size, and API requests follow the rollout, not the clock', () => {
