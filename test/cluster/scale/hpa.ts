@@ -136,15 +136,16 @@ export async function stateOf(ns: string, zoneOf: Map<string, string>): Promise<
 /** Samples the state about once a second in the background until stopped. */
 export class TimelineSampler {
   readonly samples: Sample[] = [];
-  load = 0;
   errors = 0;
   private running = true;
   private readonly started = Date.now();
   private readonly loop: Promise<void>;
 
+  /** `load`: the emulated CPU per pod (% of its request), set by the caller when it changes it. */
   constructor(
     readonly ns: string,
     readonly zoneOf: Map<string, string>,
+    public load: number,
   ) {
     this.loop = this.run();
   }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { V1Deployment } from '@kubernetes/client-node';
 import {
   apps,
+  autoscaling,
   clusterOrSkip,
   core,
   explain,
@@ -27,6 +28,7 @@ import { costPlot, timelinePlot } from './plot.js';
 import { checks, markdownTable, type Release, type RunResult, type Tool } from './report.js';
 import {
   TimelineSampler,
+  type HpaObjects,
   cpuRequestMilli,
   createHpaObjects,
   hpaObjects,
@@ -170,6 +172,32 @@ describe('scale: the cluster', clusterOrSkip(), () => {
   });
 });
 
+// Set up first, so that its pods, metrics-server's first samples of them and the HPA's first
+// metric are ready by the time the step runs (after the sizes): the 2 idle pods and one HPA do not
+// touch what the sizes measure (their own users' requests, in their own namespaces).
+let hpaNs = '';
+let hpaObjs: HpaObjects | undefined;
+let hpaLoad: LoadEmulator | undefined;
+if (HPA_MAX > 0)
+  describe('scale: the HPA step, set up', clusterOrSkip(), () => {
+    it(`production's users Deployment and HPA, the HPA's maxReplicas ${HPA_MAX} for the run`, async () => {
+      const o = await hpaObjects(HPA_MAX);
+      hpaNs = await createSandbox('shiftops-scale-hpa');
+      await createHpaObjects(hpaNs, o);
+      hpaObjs = o;
+      const h = await autoscaling().readNamespacedHorizontalPodAutoscaler({
+        name: SVC,
+        namespace: hpaNs,
+      });
+      assert.equal(h.spec?.maxReplicas, HPA_MAX);
+      assert.equal(h.spec?.minReplicas, o.shipped.min);
+      assert.deepEqual(
+        h.spec?.behavior?.scaleUp?.policies,
+        o.hpa.spec?.behavior?.scaleUp?.policies,
+      );
+    });
+  });
+
 for (const n of REPLICAS) {
   describe(`scale: ${n} replicas`, clusterOrSkip(), () => {
     let ns = '';
@@ -296,20 +324,14 @@ for (const n of REPLICAS) {
 
 if (HPA_MAX > 0)
   describe(`scale: HPA from its min to ${HPA_MAX} replicas and back`, clusterOrSkip(), () => {
-    let ns = '';
-    let load: LoadEmulator | undefined;
-
-    before(async () => {
-      ns = await createSandbox('shiftops-scale-hpa');
-    });
-
     after(async () => {
-      load?.stop();
-      await deleteSandbox(ns);
+      hpaLoad?.stop();
+      await deleteSandbox(hpaNs);
     });
 
     it(`emulated CPU drives production's users HPA to ${HPA_MAX} and back to its min; the zone spread holds on the way up`, async () => {
-      const o = await hpaObjects(HPA_MAX);
+      assert.ok(hpaObjs, 'the HPA step was not set up');
+      const [o, ns] = [hpaObjs, hpaNs];
       const min = o.hpa.spec!.minReplicas ?? 1;
       const request = cpuRequestMilli(o.deployment);
       const maxSkew = zoneMaxSkew(o.deployment);
@@ -317,8 +339,7 @@ if (HPA_MAX > 0)
       log(
         `HPA: production's users (min ${o.shipped.min}, max ${o.shipped.max}), run with max ${HPA_MAX}; CPU request ${request}m, zone maxSkew ${maxSkew}`,
       );
-      await createHpaObjects(ns, o);
-      load = new LoadEmulator(SVC, ns);
+      const load = (hpaLoad = new LoadEmulator(SVC, ns));
       await load.set({ [CPU]: milli(LOW_LOAD) });
       const idle = await waitUntil(
         `at its min ${min}, with a CPU metric`,
@@ -328,11 +349,10 @@ if (HPA_MAX > 0)
         },
         { timeoutMs: 180_000, describe: async () => JSON.stringify(await stateOf(ns, zoneOf)) },
       );
-      log(`HPA: at its min ${min} with a CPU metric after ${(idle.ms / 1000).toFixed(1)} s`);
-      const sampler = new TimelineSampler(ns, zoneOf);
+      log(`HPA: at its min ${min} with a CPU metric after ${(idle.ms / 1000).toFixed(1)} s more`);
+      await load.set({ [CPU]: milli(HIGH_LOAD) });
+      const sampler = new TimelineSampler(ns, zoneOf, HIGH_LOAD);
       try {
-        sampler.load = HIGH_LOAD;
-        await load.set({ [CPU]: milli(HIGH_LOAD) });
         const up = await waitUntil(
           `${HPA_MAX} ready`,
           async () => {
