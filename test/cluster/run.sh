@@ -6,7 +6,8 @@
 # failure, Ctrl-C or TERM. Prints each phase's duration. Exit status: non-zero if any phase or test failed.
 #
 # Phases: build (cluster/build.sh control), start (control plane, kwok nodes), tsc, kwok-tests
-# (the files without -real- in their name); with the real node: node-wait, node-up, real-tests.
+# (the files without -real- in their name), scale-small (if asked); with the real node: node-wait,
+# node-up, real-tests.
 # The real node's binaries (build.sh node) and images (cluster/images/build.sh) build in the
 # background at low priority from the build phase on, while the kwok files run; node-wait waits
 # for them, node-up starts the real node (cluster/node/up.sh), real-tests runs the -real- files.
@@ -19,7 +20,8 @@
 #        SHIFTOPS_REAL_NODE=0 (kwok nodes only: no node binaries, no images, no real node, no tests/1N-real-* suites;
 #        default 1, or 0 when the files given include no 1N-real-* one),
 #        CI=true (nothing may be skipped: a skipped test fails the run),
-#        SHIFTOPS_TEST_TIMEOUT_MS (900000: the bound of each test).
+#        SHIFTOPS_TEST_TIMEOUT_MS (900000: the bound of each test),
+#        SHIFTOPS_SCALE_SMALL=1 (after the kwok files, also run `npm run test:scale:small`: phase scale-small).
 set -uo pipefail
 export SHIFTOPS_CLUSTER_NAME="${SHIFTOPS_CLUSTER_NAME:-shiftops-ci}"
 export SHIFTOPS_PROMETHEUS_PORT="${SHIFTOPS_PROMETHEUS_PORT:-19091}"
@@ -146,6 +148,21 @@ tap_count() { sed -n "s/^# $1 \([0-9]*\)$/\1/p" "$2" 2>/dev/null | tail -1; } # 
 if ((${#kwok_files[@]})); then
   phase_start kwok-tests
   run_files kwok "${kwok_files[@]}"
+  r=$?
+  ((r == 0)) || rc=1
+  phase_end "${r}"
+fi
+
+# --- scale-small (SHIFTOPS_SCALE_SMALL=1, as .ci/run sets it): `npm run test:scale:small` on a kwok
+# cluster of its own beside this one (name shiftops-scale, Prometheus 19093, adapter 16446, its own
+# kwokctl ports and files), torn down by its own run.sh. Here, because on a cold run the real
+# node's binaries are still building at this point: the scale suite uses that wait.
+if [[ "${SHIFTOPS_SCALE_SMALL:-0}" == 1 ]]; then
+  phase_start scale-small
+  env -u KUBECONFIG -u SHIFTOPS_NODE_NAME -u SHIFTOPS_NODE_DIR -u SHIFTOPS_AUDIT_POLICY \
+    SHIFTOPS_CLUSTER_NAME=shiftops-scale SHIFTOPS_PROMETHEUS_PORT=19093 SHIFTOPS_ADAPTER_PORT=16446 \
+    SHIFTOPS_SCALE_SMALL=0 SHIFTOPS_KEEP_CLUSTER=0 TMPDIR="${TMP}" \
+    npm run --silent test:scale:small 3>&- 4>&-
   r=$?
   ((r == 0)) || rc=1
   phase_end "${r}"
