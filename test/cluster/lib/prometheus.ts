@@ -100,11 +100,34 @@ export async function alerts(): Promise<Alert[]> {
   return body.data?.alerts ?? [];
 }
 
+export interface LoadedRule {
+  group: string;
+  name: string;
+  type: 'alerting' | 'recording';
+  /** the expression as Prometheus parsed it */
+  query: string;
+}
+
+/** Every rule Prometheus has loaded, by group. */
+async function loadedGroups(): Promise<{ name: string; rules: LoadedRule[] }[]> {
+  const res = await fetch(`${PROMETHEUS_URL}/api/v1/rules`, { signal: AbortSignal.timeout(5000) });
+  const body = (await res.json()) as {
+    data?: { groups: { name: string; rules: Omit<LoadedRule, 'group'>[] }[] };
+  };
+  return (body.data?.groups ?? []).map((g) => ({
+    name: g.name,
+    rules: g.rules.map((r) => ({ ...r, group: g.name })),
+  }));
+}
+
 /** Names of the rule groups Prometheus has loaded. */
 export async function ruleGroups(): Promise<string[]> {
-  const res = await fetch(`${PROMETHEUS_URL}/api/v1/rules`, { signal: AbortSignal.timeout(5000) });
-  const body = (await res.json()) as { data?: { groups: { name: string }[] } };
-  return (body.data?.groups ?? []).map((g) => g.name);
+  return (await loadedGroups()).map((g) => g.name);
+}
+
+/** The loaded rule (alert or recording) of that name, as Prometheus evaluates it. */
+export async function loadedRule(name: string): Promise<LoadedRule | undefined> {
+  return (await loadedGroups()).flatMap((g) => g.rules).find((r) => r.name === name);
 }
 
 /** SIGHUP: Prometheus reads its config file (and the rule files it names) again. */

@@ -46,6 +46,7 @@ import {
 import {
   alerts,
   loadRules,
+  loadedRule,
   query,
   startPrometheus,
   stopPrometheus,
@@ -241,6 +242,38 @@ function shippedRuleGroups(): { name: string; rules: Record<string, unknown>[] }
   }));
   assert.equal(found, 1, `${ALERT} in prometheusrule.yaml`);
   return groups;
+}
+
+/** svc's /v1 requests and their 5xx over the last 5 m: the window of the alert's ratio. */
+async function windowCounts(svc: string): Promise<{ total: number; errors: number }> {
+  const sel = `namespace="${SEED}", service="${svc}", route=~"/v1/.*"`;
+  const sum = async (extra: string) => {
+    const r = await query(`sum(increase(http_request_duration_seconds_count{${sel}${extra}}[5m]))`);
+    return r.length ? Number(r[0]!.value[1]) : 0;
+  };
+  const [total, errors] = await Promise.all([sum(''), sum(', status_code=~"5.."')]);
+  return { total, errors };
+}
+
+/**
+ * ALERT's own expression as Prometheus loaded it, and for svc now the value of each of its
+ * `X > c` clauses' X, with the requests in the window: why it is (not) pending.
+ */
+async function alertTerms(svc: string): Promise<string> {
+  const rule = await loadedRule(ALERT);
+  if (!rule) return `${ALERT} is not loaded`;
+  const terms = await Promise.all(
+    rule.query.split(/\s+and\s+/).map(async (clause) => {
+      const m = /^(.*\S)\s*(>=|<=|>|<)\s*([0-9.e+-]+)$/.exec(clause.trim());
+      if (!m) return `${clause.trim()}: not a comparison`;
+      const v = (await query(m[1]!)).find(
+        (x) => x.metric.service === svc && x.metric.namespace === SEED,
+      );
+      return `${m[1]} = ${v ? Number(v.value[1]).toFixed(4) : 'no sample'} (${m[2]} ${m[3]})`;
+    }),
+  );
+  const w = await windowCounts(svc);
+  return `${terms.join('; ')}; ${svc}'s 5 m window: ${Math.round(w.total)} /v1 requests, ${Math.round(w.errors)} 5xx`;
 }
 
 async function deploy(svc: 'users' | 'shifts', tag: string): Promise<number> {
@@ -442,24 +475,39 @@ describe('latency autoscaling and an alert from real traffic', realNodeOrSkip(),
       let result: TrafficResult;
       try {
         assert.equal(await poll(), undefined, `no ${ALERT} for users before the errors release`);
+        const prior = await windowCounts('users');
+        log(`before ${ERRORS}: ${await alertTerms('users')}`);
+        figures.push([
+          'alert: users /v1 requests in the 5 m window before the fault',
+          String(Math.round(prior.total)),
+        ]);
+        let lastTerms = '';
+        const explainAlert = async () => {
+          const terms = await alertTerms('users');
+          if (terms !== lastTerms) log(`${secs(at())}: ${terms}`);
+          lastTerms = terms;
+          return terms;
+        };
         const tBad = at();
         await deploy('users', ERRORS);
         log(`${secs(at())}: users on ${ERRORS}`);
         const pending = await waitUntil(
           `${ALERT} pending`,
-          async () => (await poll()) !== undefined,
-          {
-            timeoutMs: 120_000,
-            intervalMs: 1000,
+          async () => {
+            const a = await poll();
+            if (!a) await explainAlert();
+            return a;
           },
+          { timeoutMs: 120_000, intervalMs: 1000, describe: explainAlert },
         );
+        log(`pending: ${await explainAlert()}`);
         const firing = await waitUntil(
           `${ALERT} firing`,
           async () => {
             const a = await poll();
             return a?.state === 'firing' ? a : undefined;
           },
-          { timeoutMs: 120_000, intervalMs: 1000 },
+          { timeoutMs: 120_000, intervalMs: 1000, describe: explainAlert },
         );
         assert.equal(firing.value.labels.severity, 'critical');
         assert.equal(firing.value.labels.namespace, SEED);
