@@ -25,6 +25,7 @@ const defaultRoots = [
   'cluster/node/test',
   'test/schemathesis',
   'test/cluster/scale/test',
+  'test/cluster/test',
 ];
 
 function collect(dir: string): string[] {

@@ -44,6 +44,12 @@ import {
   waitUntil,
 } from '../lib/cluster.js';
 import {
+  faultRequestsNeeded,
+  goodRequestsNeeded,
+  rateFor,
+  releaseErrorShare,
+} from '../lib/error-window.js';
+import {
   alerts,
   loadRules,
   loadedRule,
@@ -73,6 +79,17 @@ const SLOW = '1.3.0-slow';
 const ERRORS = '1.3.0-errors';
 const ALERT = 'ShiftopsHighErrorRate';
 const ALERT_FOR = '30s';
+// Load on users in the alert part: BASE_RATE throughout (a new connection each, as LIGHT); more
+// while the window needs it (lib/error-window.ts): up to MAX_RATE (19's steady rate), so that the
+// fault passes the threshold within FAULT_SECONDS and the good release takes it back under
+// within GOOD_SECONDS, each with MARGIN on the requests needed. A window fuller than MAX_RATE
+// outweighs in MAX_FAULT_SECONDS is left to drain first.
+const BASE_RATE = 4;
+const MAX_RATE = 25;
+const FAULT_SECONDS = 40;
+const MAX_FAULT_SECONDS = 90;
+const GOOD_SECONDS = 30;
+const MARGIN = 1.5;
 // Light steady traffic, a new connection each (as 11 and 17): the p95 needs requests in its 1 m
 // window, and the CPU they cost (about 4 ms a request here, with a 50m request) has to stay well
 // under 70%. 2/s, at most 8 in flight.
@@ -256,12 +273,12 @@ async function windowCounts(svc: string): Promise<{ total: number; errors: numbe
 }
 
 /**
- * ALERT's own expression as Prometheus loaded it, and for svc now the value of each of its
- * `X > c` clauses' X, with the requests in the window: why it is (not) pending.
+ * ALERT's own expression as Prometheus loaded it: for svc now, the value of each of its `X > c`
+ * clauses' X (terms), and the requests in the window: why it is (not) pending.
  */
-async function alertTerms(svc: string): Promise<string> {
+async function alertTerms(svc: string): Promise<{ terms: string; window: string }> {
   const rule = await loadedRule(ALERT);
-  if (!rule) return `${ALERT} is not loaded`;
+  if (!rule) return { terms: `${ALERT} is not loaded`, window: '' };
   const terms = await Promise.all(
     rule.query.split(/\s+and\s+/).map(async (clause) => {
       const m = /^(.*\S)\s*(>=|<=|>|<)\s*([0-9.e+-]+)$/.exec(clause.trim());
@@ -273,7 +290,18 @@ async function alertTerms(svc: string): Promise<string> {
     }),
   );
   const w = await windowCounts(svc);
-  return `${terms.join('; ')}; ${svc}'s 5 m window: ${Math.round(w.total)} /v1 requests, ${Math.round(w.errors)} 5xx`;
+  return {
+    terms: terms.join('; '),
+    window: `${svc}'s 5 m window: ${Math.round(w.total)} /v1 requests, ${Math.round(w.errors)} 5xx`,
+  };
+}
+
+/** The threshold of ALERT's error ratio in the shipped rule (`...errors:ratio_rate5m > 0.05`). */
+function errorThreshold(groups: { rules: Record<string, unknown>[] }[]): number {
+  const rule = groups.flatMap((g) => g.rules).find((r) => r.alert === ALERT);
+  const m = /errors:ratio_rate5m\s*>\s*([0-9.]+)/.exec(String(rule?.expr));
+  assert.ok(m, `${ALERT}'s expr compares an error ratio: ${String(rule?.expr)}`);
+  return Number(m[1]);
 }
 
 async function deploy(svc: 'users' | 'shifts', tag: string): Promise<number> {
@@ -451,6 +479,8 @@ describe('latency autoscaling and an alert from real traffic', realNodeOrSkip(),
 
     it('ShiftopsHighErrorRate goes pending, then firing, on users serving 1.3.0-errors, and resolves after the good release', async () => {
       const groups = shippedRuleGroups();
+      const threshold = errorThreshold(groups);
+      const share = releaseErrorShare(readText('cluster/images/releases.tsv'), ERRORS);
       restoreRules = await loadRules('shiftops-alerts', groups);
       const t0 = Date.now();
       const at = () => Date.now() - t0;
@@ -471,26 +501,67 @@ describe('latency autoscaling and an alert from real traffic', realNodeOrSkip(),
         }
         return a;
       };
-      const traffic = load(usersUrl, { ...LIGHT, rate: 4, maxMs: 420_000 });
-      let result: TrafficResult;
+      // The rule's terms as Prometheus evaluates them, logged when they change (every
+      // evaluation) and on a timeout: a wait that fails says why.
+      let lastTerms = '';
+      const explainAlert = async () => {
+        const now = await alertTerms('users');
+        if (now.terms !== lastTerms) log(`${secs(at())}: ${now.terms}; ${now.window}`);
+        lastTerms = now.terms;
+        return `${now.terms}; ${now.window}`;
+      };
+      const traffic = load(usersUrl, { ...LIGHT, rate: BASE_RATE, maxMs: 540_000 });
+      const extra: Traffic[] = [];
+      const results: TrafficResult[] = [];
       try {
         assert.equal(await poll(), undefined, `no ${ALERT} for users before the errors release`);
-        const prior = await windowCounts('users');
-        log(`before ${ERRORS}: ${await alertTerms('users')}`);
-        figures.push([
-          'alert: users /v1 requests in the 5 m window before the fault',
-          String(Math.round(prior.total)),
-        ]);
-        let lastTerms = '';
-        const explainAlert = async () => {
-          const terms = await alertTerms('users');
-          if (terms !== lastTerms) log(`${secs(at())}: ${terms}`);
-          lastTerms = terms;
-          return terms;
-        };
+        log(`before ${ERRORS}: ${(await alertTerms('users')).window}`);
         const tBad = at();
         await deploy('users', ERRORS);
         log(`${secs(at())}: users on ${ERRORS}`);
+        // Whatever ran before (earlier files' requests to users are in its 5 m window), the
+        // release gets enough traffic to pass the threshold within FAULT_SECONDS: the load is
+        // sized from the window as it is now. Above what MAX_RATE can outweigh in that time the
+        // window is first left to drain (bounded by its own length).
+        const needed = async () => {
+          const w = await windowCounts('users');
+          return { w, n: faultRequestsNeeded(w, share, threshold, MARGIN) };
+        };
+        let fault = await needed();
+        if (fault.n > MAX_RATE * MAX_FAULT_SECONDS) {
+          log(
+            `users' window holds ${Math.round(fault.w.total)} requests: more than ${MAX_RATE}/s outweighs in ${MAX_FAULT_SECONDS} s; waiting for it to drain`,
+          );
+          fault = (
+            await waitUntil(
+              `users' window drained to what ${MAX_RATE}/s outweighs in ${MAX_FAULT_SECONDS} s`,
+              async () => {
+                const f = await needed();
+                return f.n <= MAX_RATE * MAX_FAULT_SECONDS ? f : undefined;
+              },
+              { timeoutMs: 330_000, intervalMs: 5000, describe: explainAlert },
+            )
+          ).value;
+        }
+        const rate = rateFor(fault.n, FAULT_SECONDS, BASE_RATE, MAX_RATE);
+        if (rate > BASE_RATE)
+          extra.push(load(usersUrl, { ...LIGHT, rate: rate - BASE_RATE, maxMs: 540_000 }));
+        const faultSeconds = fault.n / rate;
+        log(
+          `${secs(at())}: users' window: ${Math.round(fault.w.total)} requests, ${Math.round(fault.w.errors)} 5xx; ` +
+            `${ERRORS} fails ${share * 100}%, so it needs ${fault.n} requests (x${MARGIN}) to pass ${threshold * 100}%: ` +
+            `${rate} requests/s, ${secs(faultSeconds * 1000)}`,
+        );
+        figures.push(
+          [
+            'alert: users /v1 requests (5xx) in the 5 m window at the fault',
+            `${Math.round(fault.w.total)} (${Math.round(fault.w.errors)})`,
+          ],
+          [
+            'alert: fault requests needed (margin) / load on users',
+            `${fault.n} (x${MARGIN}) / ${rate}/s`,
+          ],
+        );
         const pending = await waitUntil(
           `${ALERT} pending`,
           async () => {
@@ -498,9 +569,15 @@ describe('latency autoscaling and an alert from real traffic', realNodeOrSkip(),
             if (!a) await explainAlert();
             return a;
           },
-          { timeoutMs: 120_000, intervalMs: 1000, describe: explainAlert },
+          {
+            // a new pod's first scrapes, two samples for rate(), one evaluation: about 60 s
+            timeoutMs: 90_000 + faultSeconds * 1000,
+            intervalMs: 1000,
+            describe: explainAlert,
+          },
         );
-        log(`pending: ${await explainAlert()}`);
+        const atPending = await alertTerms('users');
+        log(`pending: ${atPending.terms}; ${atPending.window}`);
         const firing = await waitUntil(
           `${ALERT} firing`,
           async () => {
@@ -511,7 +588,7 @@ describe('latency autoscaling and an alert from real traffic', realNodeOrSkip(),
         );
         assert.equal(firing.value.labels.severity, 'critical');
         assert.equal(firing.value.labels.namespace, SEED);
-        assert.ok(Number(firing.value.value) > 0.05, `error ratio ${firing.value.value}`);
+        assert.ok(Number(firing.value.value) > threshold, `error ratio ${firing.value.value}`);
         assert.match(
           firing.value.annotations.summary ?? '',
           /^users in 7shifts answers [\d.]+% of requests with 5xx$/,
@@ -543,30 +620,54 @@ describe('latency autoscaling and an alert from real traffic', realNodeOrSkip(),
         const tGood = at();
         await deploy('users', tagOf(good.users));
         log(`${secs(at())}: users on ${tagOf(good.users)}`);
+        // The window now holds the fault's errors; enough good requests take its ratio back
+        // under the threshold within GOOD_SECONDS instead of waiting for them to age out.
+        const afterFault = await windowCounts('users');
+        const goodNeeded = goodRequestsNeeded(afterFault, threshold, MARGIN);
+        const goodRate = rateFor(goodNeeded, GOOD_SECONDS, rate, MAX_RATE);
+        if (goodRate > rate)
+          extra.push(load(usersUrl, { ...LIGHT, rate: goodRate - rate, maxMs: 540_000 }));
+        log(
+          `${secs(at())}: users' window: ${Math.round(afterFault.total)} requests, ${Math.round(afterFault.errors)} 5xx; ` +
+            `${goodNeeded} good ones (x${MARGIN}) take it under ${threshold * 100}%: ${goodRate} requests/s`,
+        );
         const resolved = await waitUntil(
           `${ALERT} resolved`,
-          async () => (await poll()) === undefined,
-          { timeoutMs: 300_000, intervalMs: 1000 },
+          async () => {
+            const a = await poll();
+            if (a) await explainAlert();
+            return a === undefined;
+          },
+          { timeoutMs: 300_000, intervalMs: 1000, describe: explainAlert },
         );
         figures.push(
           ['alert: errors deploy -> pending', secs(pendingAt - tBad)],
+          ['alert: error ratio at pending (rule terms)', atPending.terms],
+          ['alert: users window at pending', atPending.window],
           ['alert: pending -> firing', secs(firingAt - pendingAt)],
           ['alert: good deploy -> resolved', secs(at() - tGood)],
           ['alert: error ratio when firing', firing.value.value],
+          [
+            'alert: good requests needed / load after the good release',
+            `${goodNeeded} / ${goodRate}/s`,
+          ],
         );
         log(
           `pending ${secs(pending.ms)} after the errors release was rolled out; resolved ${secs(resolved.ms)} after the good one`,
         );
       } finally {
-        result = await traffic.stop();
+        results.push(await traffic.stop());
+        for (const t of extra) results.push(await t.stop());
         await restoreRules();
         restoreRules = undefined;
       }
-      log(`load on users: ${describeTraffic(result)}`);
-      for (const code of Object.keys(result.byStatus))
-        assert.ok(code === '200' || code === '500', `status ${code}: ${describeTraffic(result)}`);
-      assert.deepEqual(result.errors, {}, describeTraffic(result));
-      assert.ok((result.byStatus['500'] ?? 0) > 0, 'the errors release failed requests');
+      for (const result of results) {
+        log(`load on users: ${describeTraffic(result)}`);
+        for (const code of Object.keys(result.byStatus))
+          assert.ok(code === '200' || code === '500', `status ${code}: ${describeTraffic(result)}`);
+        assert.deepEqual(result.errors, {}, describeTraffic(result));
+      }
+      assert.ok((results[0]!.byStatus['500'] ?? 0) > 0, 'the errors release failed requests');
     });
   });
 
