@@ -4,10 +4,12 @@
 # Idempotent: a binary that is already there is skipped. Needs Go and the Go module proxy only.
 # Prometheus itself comes from Debian (apt-get install prometheus), see ensure_prometheus.
 #
-#   cluster/build.sh [all|control|node|STEP]
+#   cluster/build.sh [all|control|node|ingress|STEP]
 #     control: what the control plane and the kwok nodes need (kwok, etcd, kube, metrics-server,
 #              prometheus-adapter, prometheus; kube includes the real node's kubelet and kube-proxy)
-#     node:    what only the real node needs (coredns, kube-router, traefik); all = control, node
+#     node:    what only the real node needs (coredns, kube-router)
+#     ingress: its Ingress controller (traefik), the longest build, apart so that the real node's
+#              other tests need not wait for it; all = control, node, ingress
 # Several build.sh may run at once (.ci/run's background build, run.sh's): each step holds a
 # lock of its own in the cache while it checks and builds, so a second one waits, then finds
 # the binaries there instead of building them again.
@@ -239,7 +241,8 @@ binaries() {
   esac
 }
 CONTROL=(kwok etcd kube metrics-server prometheus-adapter prometheus)
-NODE=(coredns kube-router traefik)
+NODE=(coredns kube-router)
+INGRESS=(traefik)
 run_step() { # run_step NAME
   if [[ "$1" == prometheus ]]; then locked prometheus ensure_prometheus; return; fi
   local bins
@@ -256,14 +259,15 @@ ready() { # ready NAME: built, and no build of it under way (its lock is free)
   return "${r}"
 }
 
-usage="usage: $0 [--check] [all|control|node|$(IFS='|'; echo "${CONTROL[*]}|${NODE[*]}")]"
+usage="usage: $0 [--check] [all|control|node|ingress|$(IFS='|'; echo "${CONTROL[*]}|${NODE[*]}|${INGRESS[*]}")]"
 check=0
 if [[ "${1:-}" == --check ]]; then check=1; shift; fi
 what="${1:-all}"
 case "${what}" in
-  all) steps=("${CONTROL[@]}" "${NODE[@]}") ;;
+  all) steps=("${CONTROL[@]}" "${NODE[@]}" "${INGRESS[@]}") ;;
   control) steps=("${CONTROL[@]}") ;;
   node) steps=("${NODE[@]}") ;;
+  ingress) steps=("${INGRESS[@]}") ;;
   prometheus) steps=(prometheus) ;;
   *) binaries "${what}" >/dev/null || { echo "${usage}" >&2; exit 2; }; steps=("${what}") ;;
 esac

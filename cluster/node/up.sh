@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
 # Starts the real node of the cluster that cluster/up.sh just started: a bridge holding the node
 # IP, a guard nftables table, containerd (+ runc, CNI bridge), the images (cluster/images/build.sh
-# --import), CoreDNS, kubelet, kube-proxy and kube-router's NetworkPolicy controller, all as processes of this machine with their pids in
-# the cluster's run directory. Waits for the node to be Ready, then has the cluster's Prometheus
-# scrape the node's pods (prometheus-sd.ts). cluster/node/down.sh undoes all of it.
+# --import), CoreDNS, kubelet, kube-proxy and kube-router's NetworkPolicy controller, all as
+# processes of this machine with their pids in the cluster's run directory. Waits for the node to
+# be Ready, has the cluster's Prometheus scrape the node's pods (prometheus-sd.ts), then starts the
+# Ingress controller (ingress-up.sh). cluster/node/down.sh undoes all of it.
 set -euo pipefail
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/lib.sh"
 HERE="${CLUSTER_HERE}/node"
 REPO="$(cd "${CLUSTER_HERE}/.." && pwd)"
+source "${HERE}/lib.sh"
 T0=$SECONDS
-nlog() { printf '[node %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+# The Ingress controller (ingress-up.sh) last, unless SHIFTOPS_NODE_INGRESS=0: test/cluster/run.sh
+# starts it on its own once Traefik is built.
+WITH_INGRESS="${SHIFTOPS_NODE_INGRESS:-1}"
 
 [[ "$(id -u)" == 0 ]] || { nlog "the real node needs root (network, mounts, cgroups): run as root or SHIFTOPS_REAL_NODE=0"; exit 1; }
-for b in "${BIN}/kubelet" "${BIN}/kube-proxy" "${COREDNS_BIN}" "${KUBE_ROUTER_BIN}" "${TRAEFIK_BIN}"; do
+needed=("${BIN}/kubelet" "${BIN}/kube-proxy" "${COREDNS_BIN}" "${KUBE_ROUTER_BIN}")
+[[ "${WITH_INGRESS}" == 0 ]] || needed+=("${TRAEFIK_BIN}")
+for b in "${needed[@]}"; do
   [[ -x "${b}" ]] || { nlog "missing ${b}: run cluster/build.sh"; exit 1; }
 done
 # What the node runs on, from Debian when missing (no packaged service is started).
@@ -37,34 +43,6 @@ fi
 mkdir -p "${NODE_DIR}"/{pids,logs,cni,cni-ipam,pki,kubelet,kubelet-pki,kubelet-plugins,pod-logs,containerd} "${CONTAINERD_ROOT}"
 echo "${RUN_DIR}" >"${NODE_LOCK}"
 : >"${NODE_DIR}/resolv.conf"
-
-VARS=(NODE_DIR NODE_NAME NODE_IP NODE_BRIDGE POD_BRIDGE POD_CIDR POD_GW SERVICE_CIDR KWOK_POD_CIDR
-  NFT_TABLE CGROUP_ROOT CONTAINERD_ROOT CONTAINERD_SOCK PROXY_MODE PAUSE_IMAGE DNS_HEALTH_PORT
-  DNS_READY_PORT CA_CRT INGRESS_NAMESPACE)
-CA_CRT="${CLUSTER_DIR}/pki/ca.crt"
-render() { # render TEMPLATE OUT: replace every @VAR@ of VARS
-  local expr=() v
-  for v in "${VARS[@]}"; do expr+=(-e "s#@${v}@#${!v}#g"); done
-  sed "${expr[@]}" "$1" >"$2"
-  if grep -q '@[A-Z_]*@' "$2"; then nlog "unfilled placeholder in $2: $(grep -o '@[A-Z_]*@' "$2" | head -1)"; exit 1; fi
-}
-start() { # start NAME CMD...: a process of its own session, pid in pids/NAME.pid
-  local name="$1" pid i; shift
-  setsid "$@" </dev/null >"${NODE_DIR}/logs/${name}.log" 2>&1 3>&- 4>&- &
-  pid=$!
-  echo "${pid}" >"${NODE_DIR}/pids/${name}.pid"
-  # Until the forked shell has exec'd, its command line is this script's: an alive check right
-  # now would take the process for gone. Wait for the exec (or the exit).
-  for i in $(seq 1 50); do
-    pid_alive "${pid}" "${name}" && return 0
-    [[ -s "/proc/${pid}/cmdline" ]] || return 0
-    sleep 0.05
-  done
-}
-alive_or_die() { # alive_or_die NAME
-  pid_alive "$(cat "${NODE_DIR}/pids/$1.pid")" "$1" && return 0
-  nlog "$1 exited:"; tail -n 20 "${NODE_DIR}/logs/$1.log" >&2; exit 1
-}
 
 # kube-router's NetworkPolicy controller adds its chains to the iptables filter table (iptables-nft:
 # the nftables table `ip filter`); down.sh deletes that table again if it was not there before.
@@ -109,18 +87,6 @@ grep -qx "${PAUSE_IMAGE}" <<<"${have}" || { nlog "no ${PAUSE_IMAGE} in container
 nlog "images: $(grep -c '^docker.io/shiftops/' <<<"${have}") shiftops images in containerd ($((SECONDS - t))s)"
 
 # --- identities: client certificates signed by the cluster CA -----------------------------------
-server="$(kc config view --minify -o jsonpath='{.clusters[0].cluster.server}')"
-kubeconfig_for() { # kubeconfig_for FILE CN [O]
-  local key="${NODE_DIR}/pki/$(basename "$1").key" crt="${NODE_DIR}/pki/$(basename "$1").crt" subj="/CN=$2"
-  [[ -n "${3:-}" ]] && subj+="/O=$3"
-  openssl req -new -newkey rsa:2048 -nodes -keyout "${key}" -subj "${subj}" 2>/dev/null |
-    openssl x509 -req -CA "${CA_CRT}" -CAkey "${CLUSTER_DIR}/pki/ca.key" -CAcreateserial \
-      -days 7 -out "${crt}" 2>/dev/null
-  KUBECONFIG="$1" kubectl config set-cluster local --server="${server}" --certificate-authority="${CA_CRT}" --embed-certs >/dev/null
-  KUBECONFIG="$1" kubectl config set-credentials "$2" --client-certificate="${crt}" --client-key="${key}" --embed-certs >/dev/null
-  KUBECONFIG="$1" kubectl config set-context local --cluster=local --user="$2" >/dev/null
-  KUBECONFIG="$1" kubectl config use-context local >/dev/null
-}
 kubeconfig_for "${NODE_DIR}/kubelet.kubeconfig" "system:node:${NODE_NAME}" system:nodes
 kubeconfig_for "${NODE_DIR}/kube-proxy.kubeconfig" system:kube-proxy
 kubeconfig_for "${NODE_DIR}/coredns.kubeconfig" shiftops:coredns
@@ -160,12 +126,7 @@ for i in $(seq 1 240); do
 done
 ready_s=$((SECONDS - t))
 for c in coredns kube-proxy containerd; do alive_or_die "${c}"; done
-for i in $(seq 1 100); do
-  curl -sf --max-time 1 "http://127.0.0.1:${DNS_READY_PORT}/ready" >/dev/null && break
-  alive_or_die coredns
-  (( i == 100 )) && { nlog "CoreDNS not ready"; tail -n 20 "${NODE_DIR}/logs/coredns.log" >&2; exit 1; }
-  sleep 0.2
-done
+wait_for coredns 20 "CoreDNS not ready" url_ok "http://127.0.0.1:${DNS_READY_PORT}/ready"
 
 # --- NetworkPolicy: kube-router's firewall only --------------------------------------------------
 # Its network policy controller (iptables + ipset) enforces the policies for this node's pods; its
@@ -177,37 +138,8 @@ start kube-router "${KUBE_ROUTER_BIN}" --run-firewall=true --run-router=false --
   --run-loadbalancer=false --enable-ipv4=true --enable-ipv6=false --health-port=0 --metrics-port=0 \
   --kubeconfig="${NODE_DIR}/kube-router.kubeconfig" --hostname-override="${NODE_NAME}" \
   --service-cluster-ip-range="${SERVICE_CIDR}" --v=1
-for i in $(seq 1 150); do
-  grep -q 'sync iptables took' "${NODE_DIR}/logs/kube-router.log" && break
-  alive_or_die kube-router
-  (( i == 150 )) && { nlog "kube-router did no policy sync in 30 s"; tail -n 20 "${NODE_DIR}/logs/kube-router.log" >&2; exit 1; }
-  sleep 0.2
-done
+wait_for kube-router 30 "kube-router did no policy sync" grep -q 'sync iptables took' "${NODE_DIR}/logs/kube-router.log"
 nlog "NetworkPolicy: kube-router ${KUBE_ROUTER_VERSION} (firewall only) synced ($((SECONDS - t))s)"
-
-# --- the Ingress controller: Traefik on 127.0.0.1:INGRESS_PORT --------------------------------
-# Its Kubernetes Ingress provider serves the IngressClass nginx (ingress.yaml) of one namespace; it
-# sends requests to the pods' addresses from the EndpointSlices, terminating pods only when no
-# other is left. No version check, no usage statistics: nothing leaves the machine. No access log:
-# it would hold the callers' addresses and paths.
-t=$SECONDS
-kubeconfig_for "${NODE_DIR}/ingress.kubeconfig" shiftops:ingress
-render "${HERE}/ingress.yaml" "${NODE_DIR}/ingress.yaml"
-kc apply -f "${NODE_DIR}/ingress.yaml" >/dev/null
-start traefik env KUBECONFIG="${NODE_DIR}/ingress.kubeconfig" "${TRAEFIK_BIN}" \
-  --global.checkNewVersion=false --global.sendAnonymousUsage=false --log.level="${SHIFTOPS_INGRESS_LOG_LEVEL:-INFO}" \
-  --entryPoints.web.address="127.0.0.1:${INGRESS_PORT}" \
-  --entryPoints.traefik.address="127.0.0.1:${INGRESS_PING_PORT}" --ping=true \
-  --providers.kubernetesIngress=true \
-  --providers.kubernetesIngress.namespaces="${INGRESS_NAMESPACE}" \
-  --providers.kubernetesIngress.ingressEndpoint.ip=127.0.0.1
-for i in $(seq 1 100); do
-  curl -sf --max-time 1 "http://127.0.0.1:${INGRESS_PING_PORT}/ping" >/dev/null && break
-  alive_or_die traefik
-  (( i == 100 )) && { nlog "Traefik not answering /ping"; tail -n 20 "${NODE_DIR}/logs/traefik.log" >&2; exit 1; }
-  sleep 0.2
-done
-nlog "Ingress controller: Traefik ${TRAEFIK_VERSION} on 127.0.0.1:${INGRESS_PORT} ($((SECONDS - t))s)"
 
 # --- Prometheus: the real pods' /metrics --------------------------------------------------------
 # Debian's Prometheus has no Kubernetes service discovery, so prometheus-sd.ts watches this node's
@@ -220,12 +152,7 @@ targets="${NODE_DIR}/prometheus-targets.json"
 sd=(env -C "${REPO}" node --conditions=source --import tsx "${HERE}/prometheus-sd.ts")
 start prometheus-sd "${sd[@]}" watch "${NODE_DIR}/prometheus-sd.kubeconfig" "${NODE_NAME}" \
   "${POD_CIDR%.*}." "${targets}"
-for i in $(seq 1 100); do
-  [[ -s "${targets}" ]] && break
-  alive_or_die prometheus-sd
-  (( i == 100 )) && { nlog "prometheus-sd wrote no ${targets}"; tail -n 20 "${NODE_DIR}/logs/prometheus-sd.log" >&2; exit 1; }
-  sleep 0.2
-done
+wait_for prometheus-sd 20 "prometheus-sd wrote no ${targets}" test -s "${targets}"
 "${sd[@]}" config "${CLUSTER_DIR}/prometheus.yaml" "${targets}"
 prom_pid="$(cat "${CLUSTER_DIR}/pids/prometheus.pid")"
 pid_alive "${prom_pid}" prometheus || { nlog "no Prometheus (pid ${prom_pid}) to reload"; exit 1; }
@@ -240,3 +167,4 @@ nlog "Prometheus scrapes the node's pods (job shiftops, targets ${targets}) ($((
 
 info="$(kc get node "${NODE_NAME}" -o jsonpath='{.status.nodeInfo.kubeletVersion} {.status.nodeInfo.containerRuntimeVersion}')"
 nlog "node ${NODE_NAME} Ready ${ready_s}s after kubelet start (${info}, kube-proxy ${PROXY_MODE}); total $((SECONDS - T0))s"
+[[ "${WITH_INGRESS}" == 0 ]] || bash "${HERE}/ingress-up.sh"

@@ -7,10 +7,13 @@
 #
 # Phases: build (cluster/build.sh control), start (control plane, kwok nodes), tsc, kwok-tests
 # (the files without -real- in their name), scale-small (if asked); with the real node: node-wait,
-# node-up, real-tests.
-# The real node's binaries (build.sh node) and images (cluster/images/build.sh) build in the
-# background at low priority from the build phase on, while the kwok files run; node-wait waits
-# for them, node-up starts the real node (cluster/node/up.sh), real-tests runs the -real- files.
+# node-up, real-tests, and for the -real- files that go through the Ingress (they use lib's
+# ingressUrl): ingress-wait, ingress-up, ingress-tests. The real node's binaries (build.sh node) and
+# images (cluster/images/build.sh), and apart from them its Ingress controller (build.sh ingress:
+# Traefik, the longest build), build in the background at low priority from the build phase on,
+# while the kwok files run; node-wait waits for the first, node-up starts the real node without its
+# Ingress controller (cluster/node/up.sh), real-tests runs the other -real- files while Traefik may
+# still be building, ingress-wait waits for it and ingress-up starts it (cluster/node/ingress-up.sh).
 #
 # Usage: test/cluster/run.sh [test files...]     (default: all of tests/; `npm run test:cluster:long`
 #        passes the long/ files)
@@ -50,15 +53,35 @@ summary() {
   printf '   %-10s %4ds\n' total $((SECONDS - T0)) >&2
 }
 
+# The files: kwok-only ones, -real- ones, and of those the ones that go through the Ingress.
+if (( $# > 0 )); then
+  files=("$@")
+else
+  files=(test/cluster/tests/*.test.ts)
+  if [[ "${SHIFTOPS_REAL_NODE}" == 0 ]]; then
+    files=($(printf '%s\n' "${files[@]}" | grep -v -- '-real-'))
+  fi
+fi
+kwok_files=() real_files=() ingress_files=()
+for f in "${files[@]}"; do
+  if [[ "${f}" != *-real-* ]]; then kwok_files+=("${f}")
+  elif grep -q 'ingressUrl' "${f}"; then ingress_files+=("${f}")
+  else real_files+=("${f}"); fi
+done
+
 TMP="$(mktemp -d)"
-# The real node's binaries and images, built beside the kwok files (background job, own log).
-NODE_BUILD_PID=""
-NODE_BUILD_LOG="${TMP}/node-build.log"
-stop_node_build() { # its own process group: the Go builds and buildah go with it
-  [[ -n "${NODE_BUILD_PID}" ]] || return 0
-  kill -- -"${NODE_BUILD_PID}" 2>/dev/null || true
-  wait "${NODE_BUILD_PID}" 2>/dev/null || true
-  NODE_BUILD_PID=""
+# The real node's binaries and images, and its Ingress controller, built beside the kwok files
+# (background jobs, own logs).
+NODE_BUILD_PID="" INGRESS_BUILD_PID=""
+NODE_BUILD_LOG="${TMP}/node-build.log" INGRESS_BUILD_LOG="${TMP}/ingress-build.log"
+stop_builds() { # each its own process group: the Go builds and buildah go with it
+  local p
+  for p in "${NODE_BUILD_PID}" "${INGRESS_BUILD_PID}"; do
+    [[ -n "${p}" ]] || continue
+    kill -- -"${p}" 2>/dev/null || true
+    wait "${p}" 2>/dev/null || true
+  done
+  NODE_BUILD_PID="" INGRESS_BUILD_PID=""
 }
 exec 3>&1 4>&2 # for the trap (see README "Gotchas")
 cleanup() {
@@ -68,7 +91,7 @@ cleanup() {
   if [[ "${PHASE:-}" != down && "${PHASE:-}" != done ]]; then
     [[ -n "${PHASE:-}" ]] && phase_end "${rc}"
   fi
-  stop_node_build
+  stop_builds
   if [[ "${SHIFTOPS_KEEP_CLUSTER:-}" == 1 ]]; then
     echo "== cluster ${CLUSTER_NAME} left running: export KUBECONFIG=${CLUSTER_KUBECONFIG}" >&2
   else
@@ -94,6 +117,14 @@ if [[ "${SHIFTOPS_REAL_NODE}" != 0 ]]; then
     node-build "${TOOL}" "${REPO}" </dev/null >"${NODE_BUILD_LOG}" 2>&1 3>&- 4>&- &
   NODE_BUILD_PID=$!
   echo "== real node's binaries and images: building in the background (pid ${NODE_BUILD_PID})" >&2
+  if ((${#ingress_files[@]})); then
+    # After the node's binaries (it waits on their locks), so that it does not slow them down.
+    # shellcheck disable=SC2016
+    setsid nice -n 10 bash -c 'bash "$1/build.sh" node >/dev/null 2>&1; bash "$1/build.sh" ingress' \
+      ingress-build "${TOOL}" </dev/null >"${INGRESS_BUILD_LOG}" 2>&1 3>&- 4>&- &
+    INGRESS_BUILD_PID=$!
+    echo "== the Ingress controller: building in the background (pid ${INGRESS_BUILD_PID})" >&2
+  fi
 fi
 phase_end 0
 
@@ -111,18 +142,6 @@ npx tsc -b || exit 1
 phase_end 0
 
 # --- tests --------------------------------------------------------------------------------------
-if (( $# > 0 )); then
-  files=("$@")
-else
-  files=(test/cluster/tests/*.test.ts)
-  if [[ "${SHIFTOPS_REAL_NODE}" == 0 ]]; then
-    files=($(printf '%s\n' "${files[@]}" | grep -v -- '-real-'))
-  fi
-fi
-kwok_files=() real_files=()
-for f in "${files[@]}"; do
-  if [[ "${f}" == *-real-* ]]; then real_files+=("${f}"); else kwok_files+=("${f}"); fi
-done
 rc=0
 TAPS=()
 run_files() { # run_files NAME FILES...: one node --test over them, TAP to ${TMP}/NAME.tap
@@ -184,23 +203,51 @@ if [[ "${SHIFTOPS_REAL_NODE}" != 0 ]]; then
   phase_end "${r}"
   if ((r == 0)); then
     phase_start node-up
-    bash "${TOOL}/node/up.sh" >&2 3>&- 4>&- && kubectl get nodes -L topology.kubernetes.io/zone >&2
+    SHIFTOPS_NODE_INGRESS=0 bash "${TOOL}/node/up.sh" >&2 3>&- 4>&- && kubectl get nodes -L topology.kubernetes.io/zone >&2
     r=$?
     if ((r == 0)); then node_up=1; else rc=1; fi
     phase_end "${r}"
   fi
 fi
 
-if ((${#real_files[@]})); then
-  if [[ "${SHIFTOPS_REAL_NODE}" != 0 && "${node_up}" == 0 ]]; then
-    echo "== the real node did not start: ${#real_files[@]} -real- file(s) not run" >&2
-    rc=1
+if ((${#real_files[@]} + ${#ingress_files[@]})) && [[ "${SHIFTOPS_REAL_NODE}" != 0 && "${node_up}" == 0 ]]; then
+  echo "== the real node did not start: $((${#real_files[@]} + ${#ingress_files[@]})) -real- file(s) not run" >&2
+  rc=1
+elif ((${#real_files[@]})); then
+  phase_start real-tests
+  run_files real "${real_files[@]}"
+  r=$?
+  ((r == 0)) || rc=1
+  phase_end "${r}"
+fi
+
+if ((${#ingress_files[@]})) && [[ "${node_up}" == 1 ]]; then
+  phase_start ingress-wait
+  wait "${INGRESS_BUILD_PID}"
+  r=$?
+  INGRESS_BUILD_PID=""
+  if ((r == 0)); then
+    grep -E '(done in|cached)' "${INGRESS_BUILD_LOG}" >&2
   else
-    phase_start real-tests
-    run_files real "${real_files[@]}"
+    tail -n 40 "${INGRESS_BUILD_LOG}" >&2
+    echo "== the Ingress controller failed to build (its log above): ${#ingress_files[@]} file(s) not run" >&2
+    rc=1
+  fi
+  phase_end "${r}"
+  if ((r == 0)); then
+    phase_start ingress-up
+    bash "${TOOL}/node/ingress-up.sh" >&2 3>&- 4>&-
     r=$?
-    ((r == 0)) || rc=1
     phase_end "${r}"
+    if ((r == 0)); then
+      phase_start ingress-tests
+      run_files ingress "${ingress_files[@]}"
+      r=$?
+      ((r == 0)) || rc=1
+      phase_end "${r}"
+    else
+      rc=1
+    fi
   fi
 fi
 PHASE=done
