@@ -65,10 +65,14 @@ DNS_HEALTH_PORT=18053
 DNS_READY_PORT=18054
 COREDNS_BIN="${BIN}/coredns-${COREDNS_VERSION}"
 KUBE_ROUTER_BIN="${BIN}/kube-router-${KUBE_ROUTER_VERSION}"
-# The Ingress controller (Traefik) on the host network: the API on 127.0.0.1:INGRESS_PORT.
+# The Ingress controller (Traefik) on the host network: the API on 127.0.0.1:INGRESS_PORT, and
+# over TLS (Ingresses with a tls section, the certificate from their Secret) on INGRESS_TLS_PORT.
 INGRESS_PORT="${SHIFTOPS_INGRESS_PORT:-18080}"
+INGRESS_TLS_PORT="${SHIFTOPS_INGRESS_TLS_PORT:-18443}"
 INGRESS_PING_PORT=18081
 # The namespace it serves (the seed's, cluster/seed): its Role there is all it may read.
 INGRESS_NAMESPACE=7shifts
+# ... and the other namespaces it serves (e.g. test/cluster/run.sh's: production on the real node).
+read -ra INGRESS_NAMESPACES <<<"${INGRESS_NAMESPACE} ${SHIFTOPS_INGRESS_NAMESPACES:-}"
 TRAEFIK_BIN="${BIN}/traefik-${TRAEFIK_VERSION}"
 nodectr() { ctr --address "${CONTAINERD_SOCK}" -n k8s.io "$@"; }

@@ -5,7 +5,7 @@ nlog() { printf '[node %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 CA_CRT="${CLUSTER_DIR}/pki/ca.crt"
 VARS=(NODE_DIR NODE_NAME NODE_IP NODE_BRIDGE POD_BRIDGE POD_CIDR POD_GW SERVICE_CIDR KWOK_POD_CIDR
   NFT_TABLE CGROUP_ROOT CONTAINERD_ROOT CONTAINERD_SOCK PROXY_MODE PAUSE_IMAGE DNS_HEALTH_PORT
-  DNS_READY_PORT CA_CRT INGRESS_NAMESPACE)
+  DNS_READY_PORT CA_CRT)
 render() { # render TEMPLATE OUT: replace every @VAR@ of VARS
   local expr=() v
   for v in "${VARS[@]}"; do expr+=(-e "s#@${v}@#${!v}#g"); done

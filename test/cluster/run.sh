@@ -29,6 +29,8 @@ set -uo pipefail
 export SHIFTOPS_CLUSTER_NAME="${SHIFTOPS_CLUSTER_NAME:-shiftops-ci}"
 export SHIFTOPS_PROMETHEUS_PORT="${SHIFTOPS_PROMETHEUS_PORT:-19091}"
 export SHIFTOPS_ADAPTER_PORT="${SHIFTOPS_ADAPTER_PORT:-16444}"
+# The node's Ingress controller serves the seed's namespace and production's on the real node (22).
+export SHIFTOPS_INGRESS_NAMESPACES="${SHIFTOPS_INGRESS_NAMESPACES:-shiftops-production-real}"
 # The real node and its suites (tests/1N-real-*) unless asked to leave them out, or unless the
 # files asked for are all kwok-only ones (e.g. the long suite).
 real_default=1

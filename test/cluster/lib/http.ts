@@ -1,21 +1,27 @@
 // One GET from the test process to an address of the cluster (a pod, a Service, the Ingress
-// controller with a virtual host), on a new connection and bounded in time. node:http rather than
-// fetch because a virtual host needs its own Host header, which fetch does not let a caller set.
-import { request } from 'node:http';
+// controller with a virtual host), on a new connection and bounded in time. node:http(s) rather
+// than fetch because a virtual host needs its own Host header (and over TLS its own server name),
+// which fetch does not let a caller set.
+import { request, type ClientRequest, type IncomingMessage } from 'node:http';
+import { request as tlsRequest } from 'node:https';
+import type { TLSSocket } from 'node:tls';
 
 export interface Answer {
   status: number;
   type: string;
   body: string;
+  /** Over TLS: the SHA-256 fingerprint of the certificate the server presented. */
+  certificate?: string;
 }
 
-export function httpGet(
+function answer(
   url: string,
-  headers: Record<string, string> = {},
-  timeoutMs = 3000,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  send: (onResponse: (res: IncomingMessage) => void) => ClientRequest,
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { headers, timeout: timeoutMs }, (res) => {
+    const req = send((res) => {
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () =>
@@ -23,6 +29,9 @@ export function httpGet(
           status: res.statusCode ?? 0,
           type: String(res.headers['content-type'] ?? ''),
           body,
+          ...('getPeerCertificate' in res.socket
+            ? { certificate: (res.socket as TLSSocket).getPeerCertificate().fingerprint256 }
+            : {}),
         }),
       );
     });
@@ -30,4 +39,29 @@ export function httpGet(
     req.on('error', reject);
     req.end();
   });
+}
+
+export function httpGet(
+  url: string,
+  headers: Record<string, string> = {},
+  timeoutMs = 3000,
+): Promise<Answer> {
+  return answer(url, headers, timeoutMs, (cb) => request(url, { headers, timeout: timeoutMs }, cb));
+}
+
+/**
+ * A GET over TLS to `url` for the virtual host `host` (Host header and server name), trusting
+ * only `ca`: a certificate the server presents that `ca` did not sign fails the request.
+ */
+export function httpsGet(
+  url: string,
+  host: string,
+  ca: string,
+  headers: Record<string, string> = {},
+  timeoutMs = 3000,
+): Promise<Answer> {
+  const all = { ...headers, host };
+  return answer(url, all, timeoutMs, (cb) =>
+    tlsRequest(url, { headers: all, servername: host, ca, timeout: timeoutMs, agent: false }, cb),
+  );
 }

@@ -184,6 +184,9 @@ export async function restartReport(pods: readonly V1Pod[]): Promise<string> {
  * machine, and the host a seed Ingress routes (read from the live object, as the overlay set it).
  */
 export const ingressUrl = () => `http://127.0.0.1:${process.env.SHIFTOPS_INGRESS_PORT ?? '18080'}`;
+/** Its TLS entrypoint (the Ingresses with a tls section, the certificate from their Secret). */
+export const ingressTlsUrl = () =>
+  `https://127.0.0.1:${process.env.SHIFTOPS_INGRESS_TLS_PORT ?? '18443'}`;
 export async function ingressHost(name: string): Promise<string> {
   const ing = await adminConfig()
     .makeApiClient(NetworkingV1Api)

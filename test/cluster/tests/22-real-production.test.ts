@@ -11,10 +11,17 @@
 //     - an admin of production's issuer creates a user and a shift through the Services and the
 //       rows are in the server's databases; a token of the development issuer is refused (401);
 //     - the database stopped: every pod turns unready and the Services lose their endpoints, no
-//       container restarts; started again: all ready, and writes succeed again.
+//       container restarts; started again: all ready, and writes succeed again;
+//     - production's hosts through the node's Ingress controller over TLS only, with the
+//       certificates of the Secrets users-tls and shifts-tls (made by the test, as cert-manager
+//       would): the API answers, the operations endpoints do not, plain HTTP is not served.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { X509Certificate, randomBytes, randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { parseAllDocuments } from 'yaml';
 import { TokenIssuer } from '../../../packages/service-kit/src/auth/issuer.js';
@@ -38,6 +45,8 @@ import {
   POD_CIDR,
   allReady,
   appPods,
+  ingressTlsUrl,
+  ingressUrl,
   isReady,
   nodeName,
   podsOf,
@@ -48,6 +57,7 @@ import {
   serviceUrl,
 } from '../lib/realnode.js';
 import { bearer } from '../lib/tokens.js';
+import { httpGet, httpsGet } from '../lib/http.js';
 
 const NS = 'shiftops-production-real';
 const OVERLAY = 'test/cluster/overlays/production-real';
@@ -62,6 +72,46 @@ interface Doc {
   kind: string;
   metadata: { name: string; labels?: Record<string, string> };
   data?: Record<string, string>;
+  spec?: { tls?: Array<{ hosts: string[]; secretName: string }> };
+}
+
+/** A self-signed certificate and key for one host (PEM), made with openssl in a temporary dir. */
+function selfSigned(host: string): {
+  cert: string;
+  key: string;
+  certFile: string;
+  keyFile: string;
+} {
+  const dir = mkdtempSync(join(tmpdir(), 'tls-'));
+  const certFile = join(dir, 'tls.crt');
+  const keyFile = join(dir, 'tls.key');
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      `/CN=${host}`,
+      '-addext',
+      `subjectAltName=DNS:${host}`,
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ],
+    { stdio: 'pipe' },
+  );
+  return {
+    cert: readFileSync(certFile, 'utf8'),
+    key: readFileSync(keyFile, 'utf8'),
+    certFile,
+    keyFile,
+  };
 }
 
 async function apply(yaml: string, selector?: string): Promise<void> {
@@ -96,6 +146,8 @@ describe(
     let issuer: TokenIssuer;
     const url = new Map<Service, string>();
     const passwords = new Map<Service, string>();
+    /** Each service's production host and the certificate its Ingress's Secret holds. */
+    const tls = new Map<Service, { host: string; cert: string }>();
 
     /**
      * SQL as the superuser in a database of the server, each on its own connection: none stays
@@ -165,6 +217,28 @@ describe(
         'production-issuer',
         `--from-literal=jwks.json=${JSON.stringify(issuer.jwks())}`,
       );
+      // The Ingresses' certificates, as cert-manager would issue them into their Secrets.
+      for (const s of SERVICES) {
+        const ingress = docs.find((d) => d.kind === 'Ingress' && d.metadata.name === s);
+        const { hosts, secretName } = ingress!.spec!.tls![0]!;
+        const pair = selfSigned(hosts[0]!);
+        await apply(
+          await kubectlOk([
+            'create',
+            'secret',
+            'tls',
+            secretName,
+            '-n',
+            NS,
+            `--cert=${pair.certFile}`,
+            `--key=${pair.keyFile}`,
+            '--dry-run=client',
+            '-o',
+            'yaml',
+          ]),
+        );
+        tls.set(s, { host: hosts[0]!, cert: pair.cert });
+      }
       for (const s of SERVICES) {
         await createFromLiteral(
           'secret generic',
@@ -295,6 +369,53 @@ describe(
         assert.equal(refused.status, 401, `${s}: a development-issuer token in production`);
         assert.match(refused.headers.get('content-type') ?? '', /^application\/problem\+json/);
       }
+    });
+
+    it("production's hosts through the Ingress controller over TLS only, with the certificates of their Secrets", async () => {
+      const admin = `Bearer ${await issuer.token(ADMIN)}`;
+      const rows: string[] = [];
+      for (const s of SERVICES) {
+        const { host, cert } = tls.get(s)!;
+        const expected = new X509Certificate(cert).fingerprint256;
+        // The controller picks the Ingress and its Secret up from its watch: poll, bounded.
+        let api = await httpsGet(`${ingressTlsUrl()}/v1/${s}?limit=1`, host, cert, {
+          authorization: admin,
+        }).catch((e: Error) => e);
+        await waitUntil(
+          `${host} served over TLS`,
+          async () => {
+            api = await httpsGet(`${ingressTlsUrl()}/v1/${s}?limit=1`, host, cert, {
+              authorization: admin,
+            }).catch((e: Error) => e);
+            return !(api instanceof Error) && api.status === 200;
+          },
+          { timeoutMs: 30_000, intervalMs: 500 },
+        );
+        assert.ok(!(api instanceof Error));
+        assert.equal(api.certificate, expected, `${host}: not the certificate of its Secret`);
+        assert.ok(Array.isArray((JSON.parse(api.body) as { items: unknown }).items), api.body);
+        const metrics = await httpsGet(`${ingressTlsUrl()}/metrics`, host, cert, {
+          authorization: admin,
+        });
+        assert.equal(
+          metrics.status,
+          404,
+          `${host}/metrics over the Ingress: ${metrics.body.slice(0, 200)}`,
+        );
+        const plain = await httpGet(`${ingressUrl()}/v1/${s}?limit=1`, {
+          host,
+          authorization: admin,
+        });
+        assert.equal(
+          plain.status,
+          404,
+          `${host} in plain HTTP: ${plain.status} ${plain.body.slice(0, 200)}`,
+        );
+        rows.push(
+          `${host}: TLS ${api.status} (certificate ${expected.slice(0, 17)}…), /metrics ${metrics.status}, plain HTTP ${plain.status}`,
+        );
+      }
+      log(`production through the Ingress controller:\n${rows.join('\n')}`);
     });
 
     it('the database stopped: every pod turns unready, nothing restarts; started: ready again and writing', async () => {
