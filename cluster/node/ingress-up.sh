@@ -34,3 +34,5 @@ start traefik env KUBECONFIG="${NODE_DIR}/ingress.kubeconfig" "${TRAEFIK_BIN}" \
   --providers.kubernetesIngress.ingressEndpoint.ip=127.0.0.1
 wait_for traefik 20 "Traefik not answering /ping" url_ok "http://127.0.0.1:${INGRESS_PING_PORT}/ping"
 nlog "Ingress controller: Traefik ${TRAEFIK_VERSION} on 127.0.0.1:${INGRESS_PORT} (TLS ${INGRESS_TLS_PORT}) for ${INGRESS_NAMESPACES[*]} ($((SECONDS - t))s)"
+# The seed's hosts, if it is applied already (it was before the controller started).
+bash "${CLUSTER_HERE}/seed/hosts.sh"

@@ -22,6 +22,12 @@ function answer(
 ): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = send((res) => {
+      // Read now: the socket is detached from the response once it has ended.
+      const socket = res.socket as TLSSocket | null;
+      const certificate =
+        socket && 'getPeerCertificate' in socket
+          ? { certificate: socket.getPeerCertificate().fingerprint256 }
+          : {};
       let body = '';
       res.on('data', (d: Buffer) => (body += d.toString()));
       res.on('end', () =>
@@ -29,9 +35,7 @@ function answer(
           status: res.statusCode ?? 0,
           type: String(res.headers['content-type'] ?? ''),
           body,
-          ...('getPeerCertificate' in res.socket
-            ? { certificate: (res.socket as TLSSocket).getPeerCertificate().fingerprint256 }
-            : {}),
+          ...certificate,
         }),
       );
     });
