@@ -63,7 +63,9 @@ export function summarize(r: HpaRun): Summary {
   const back =
     down &&
     s.slice(downAt).find((x) => x.desired === r.min && x.ready === r.min && podsIn(x) === r.min);
-  const up = s.slice(0, peakAt >= 0 ? peakAt : s.length);
+  // The way up ends with the peak: a step of the HPA can jump past a midpoint (11 -> 20 pods),
+  // and then the first sample at or above it is the peak itself.
+  const up = s.slice(0, peakAt >= 0 ? peakAt + 1 : s.length);
   const midpoints: Sample[] = [];
   for (const f of [0.25, 0.5, 0.75]) {
     const m = up.find((x) => podsIn(x) >= Math.ceil(r.max * f) && x.load === high);

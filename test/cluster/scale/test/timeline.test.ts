@@ -74,6 +74,23 @@ describe('summarize', () => {
     );
   });
 
+  it('a step that jumps past a midpoint: the peak is the first sample at or above it', () => {
+    // 2 -> 4 -> 8 -> 12 at once (as a cold CI run had 11 -> 20 of 20): 3/4 of 12 = 9 pods.
+    const jump = [
+      good[0]!,
+      good[1]!,
+      good[2]!,
+      s(15, 250, 12, 12, [4, 4, 4], 250),
+      ...good.slice(5),
+    ];
+    const m = summarize(run(jump));
+    assert.deepEqual(
+      m.midpoints.map((x) => x.t),
+      [5_000, 10_000, 15_000],
+    );
+    assert.deepEqual(failed(jump), []);
+  });
+
   it('ready at min is not back until the extra pods are gone', () => {
     const lingering = [...good.slice(0, 7), s(35, 10, 2, 2, [2, 1, 0])];
     assert.equal(summarize(run(lingering)).backToMinMs, undefined);
