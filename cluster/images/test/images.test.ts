@@ -18,7 +18,7 @@ import {
   postgresUrl,
   testAuthEnv,
 } from '../../../packages/service-kit/testing/index.js';
-import { imageConfig, mountImage, runImage, type Container } from './runc.js';
+import { imageConfig, mountImage, removeRuncRoot, runImage, type Container } from './runc.js';
 
 const repo = new URL('../../../', import.meta.url).pathname;
 const root = process.getuid?.() === 0;
@@ -86,6 +86,7 @@ describe(
     after(async () => {
       for (const c of containers) await c.remove();
       for (const drop of drops) await drop();
+      removeRuncRoot();
     });
 
     /**

@@ -4,7 +4,7 @@
 // network namespace so the test reaches it on 127.0.0.1 (a pod has its own; nothing here depends
 // on that). The base spec is runc's own default (`runc spec`).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -18,6 +18,15 @@ const storage = [
   'overlay',
 ];
 const RUNC_ROOT = '/run/shiftops-images-test-runc';
+
+/** Removes runc's state directory once no container of ours is left in it (runc made it). */
+export function removeRuncRoot(): void {
+  try {
+    rmdirSync(RUNC_ROOT);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
 
 function run(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8' });
