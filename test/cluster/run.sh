@@ -166,90 +166,67 @@ run_files() { # run_files NAME FILES...: one node --test over them, TAP to ${TMP
 }
 tap_count() { sed -n "s/^# $1 \([0-9]*\)$/\1/p" "$2" 2>/dev/null | tail -1; } # tap_count KEY FILE
 
-if ((${#kwok_files[@]})); then
-  phase_start kwok-tests
-  run_files kwok "${kwok_files[@]}"
-  r=$?
+in_phase() { # in_phase NAME CMD...: CMD as the phase NAME; its failure fails the run
+  phase_start "$1"
+  shift
+  "$@"
+  local r=$?
   ((r == 0)) || rc=1
   phase_end "${r}"
-fi
+  return "${r}"
+}
+await_build() { # await_build PID LOG WHAT CONSEQUENCE: wait for a background build job
+  wait "$1"
+  local r=$?
+  if ((r == 0)); then
+    grep -E '(done in|cached|total:)' "$2" >&2
+  else
+    tail -n 40 "$2" >&2
+    echo "== $3 failed to build (its log above): $4" >&2
+  fi
+  return "${r}"
+}
+start_node() { # the real node, without its Ingress controller (ingress-up.sh, later)
+  SHIFTOPS_NODE_INGRESS=0 bash "${TOOL}/node/up.sh" >&2 3>&- 4>&- &&
+    kubectl get nodes -L topology.kubernetes.io/zone >&2
+}
+
+if ((${#kwok_files[@]})); then in_phase kwok-tests run_files kwok "${kwok_files[@]}"; fi
 
 # --- scale-small (SHIFTOPS_SCALE_SMALL=1, as .ci/run sets it): `npm run test:scale:small` on a kwok
 # cluster of its own beside this one (name shiftops-scale, Prometheus 19093, adapter 16446, its own
 # kwokctl ports and files), torn down by its own run.sh. Here, because on a cold run the real
 # node's binaries are still building at this point: the scale suite uses that wait.
 if [[ "${SHIFTOPS_SCALE_SMALL:-0}" == 1 ]]; then
-  phase_start scale-small
-  env -u KUBECONFIG -u SHIFTOPS_NODE_NAME -u SHIFTOPS_NODE_DIR -u SHIFTOPS_AUDIT_POLICY \
+  in_phase scale-small env -u KUBECONFIG -u SHIFTOPS_NODE_NAME -u SHIFTOPS_NODE_DIR -u SHIFTOPS_AUDIT_POLICY \
     SHIFTOPS_CLUSTER_NAME=shiftops-scale SHIFTOPS_PROMETHEUS_PORT=19093 SHIFTOPS_ADAPTER_PORT=16446 \
     SHIFTOPS_SCALE_SMALL=0 SHIFTOPS_KEEP_CLUSTER=0 TMPDIR="${TMP}" \
     npm run --silent test:scale:small 3>&- 4>&-
-  r=$?
-  ((r == 0)) || rc=1
-  phase_end "${r}"
 fi
 
 node_up=0
 if [[ "${SHIFTOPS_REAL_NODE}" != 0 ]]; then
-  phase_start node-wait
-  wait "${NODE_BUILD_PID}"
+  in_phase node-wait await_build "${NODE_BUILD_PID}" "${NODE_BUILD_LOG}" \
+    "the real node's binaries or images" "no real node"
   r=$?
   NODE_BUILD_PID=""
-  if ((r == 0)); then
-    grep -E '(done in|cached|total:)' "${NODE_BUILD_LOG}" >&2
-  else
-    tail -n 40 "${NODE_BUILD_LOG}" >&2
-    echo "== the real node's binaries or images failed to build (its log above): no real node" >&2
-    rc=1
-  fi
-  phase_end "${r}"
-  if ((r == 0)); then
-    phase_start node-up
-    SHIFTOPS_NODE_INGRESS=0 bash "${TOOL}/node/up.sh" >&2 3>&- 4>&- && kubectl get nodes -L topology.kubernetes.io/zone >&2
-    r=$?
-    if ((r == 0)); then node_up=1; else rc=1; fi
-    phase_end "${r}"
-  fi
+  if ((r == 0)) && in_phase node-up start_node; then node_up=1; fi
 fi
 
 if ((${#real_files[@]} + ${#ingress_files[@]})) && [[ "${SHIFTOPS_REAL_NODE}" != 0 && "${node_up}" == 0 ]]; then
   echo "== the real node did not start: $((${#real_files[@]} + ${#ingress_files[@]})) -real- file(s) not run" >&2
   rc=1
 elif ((${#real_files[@]})); then
-  phase_start real-tests
-  run_files real "${real_files[@]}"
-  r=$?
-  ((r == 0)) || rc=1
-  phase_end "${r}"
+  in_phase real-tests run_files real "${real_files[@]}"
 fi
 
 if ((${#ingress_files[@]})) && [[ "${node_up}" == 1 ]]; then
-  phase_start ingress-wait
-  wait "${INGRESS_BUILD_PID}"
+  in_phase ingress-wait await_build "${INGRESS_BUILD_PID}" "${INGRESS_BUILD_LOG}" \
+    "the Ingress controller" "${#ingress_files[@]} file(s) not run"
   r=$?
   INGRESS_BUILD_PID=""
-  if ((r == 0)); then
-    grep -E '(done in|cached)' "${INGRESS_BUILD_LOG}" >&2
-  else
-    tail -n 40 "${INGRESS_BUILD_LOG}" >&2
-    echo "== the Ingress controller failed to build (its log above): ${#ingress_files[@]} file(s) not run" >&2
-    rc=1
-  fi
-  phase_end "${r}"
-  if ((r == 0)); then
-    phase_start ingress-up
-    bash "${TOOL}/node/ingress-up.sh" >&2 3>&- 4>&-
-    r=$?
-    phase_end "${r}"
-    if ((r == 0)); then
-      phase_start ingress-tests
-      run_files ingress "${ingress_files[@]}"
-      r=$?
-      ((r == 0)) || rc=1
-      phase_end "${r}"
-    else
-      rc=1
-    fi
+  if ((r == 0)) && in_phase ingress-up bash "${TOOL}/node/ingress-up.sh" >&2 3>&- 4>&-; then
+    in_phase ingress-tests run_files ingress "${ingress_files[@]}"
   fi
 fi
 PHASE=done
