@@ -12,11 +12,11 @@ if ! kc -n "${INGRESS_NAMESPACE}" get ingress users shifts >/dev/null 2>&1; then
   echo "seed: not applied: its hosts not checked" >&2
   exit 0
 fi
+source "${CLUSTER_HERE}/node/lib.sh"
+served() { # served HOST: /openapi.json of HOST answers 200 through the controller
+  [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --resolve "$1:${INGRESS_PORT}:127.0.0.1" \
+    "http://$1:${INGRESS_PORT}/openapi.json")" == 200 ]]
+}
 for host in container1.7shifts container2.7shifts; do
-  for i in $(seq 1 100); do
-    [[ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 --resolve "${host}:${INGRESS_PORT}:127.0.0.1" \
-      "http://${host}:${INGRESS_PORT}/openapi.json")" == 200 ]] && break
-    (( i == 100 )) && { echo "seed: ${host} not served on 127.0.0.1:${INGRESS_PORT} (Ingress controller log: ${NODE_DIR}/logs/traefik.log)" >&2; exit 1; }
-    sleep 0.2
-  done
+  wait_for traefik 20 "seed: ${host} not served on 127.0.0.1:${INGRESS_PORT}" served "${host}"
 done
