@@ -56,7 +56,13 @@ export { main, type ServiceDefinition } from './server.js';
 // Also brings the request.principal declaration to the services.
 export { registerAuth } from './auth/plugin.js';
 export { principalFromClaims, type Principal, type Role } from './auth/principal.js';
-export { createVerifier, forbidden, unauthorized, type Verifier } from './auth/verifier.js';
+export {
+  createVerifier,
+  forbidden,
+  unauthorized,
+  type Verifier,
+  type VerifierOptions,
+} from './auth/verifier.js';
 export { remoteKeys, localKeys, KeysUnavailable, type KeySource } from './auth/keys.js';
 export {
   TokenIssuer,

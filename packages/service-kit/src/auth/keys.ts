@@ -17,11 +17,17 @@ export interface KeySource {
   getKey: JWTVerifyGetKey;
   /** Why no key can be served now, or undefined when keys are at hand. */
   unavailable(): Promise<string | undefined>;
+  /**
+   * The key set in use now (a version that changes whenever it is replaced) and until when it is
+   * used without a refetch; undefined while there is none. Verified tokens are cached against it.
+   */
+  keySet(): { version: number; freshUntilMs: number } | undefined;
 }
 
 export function localKeys(jwks: JsonWebKeySet): KeySource {
   const getKey = createLocalJWKSet(jwks as Parameters<typeof createLocalJWKSet>[0]);
-  return { getKey, unavailable: async () => undefined };
+  const set = { version: 0, freshUntilMs: Infinity };
+  return { getKey, unavailable: async () => undefined, keySet: () => set };
 }
 
 export interface RemoteKeyOptions {
@@ -96,6 +102,10 @@ export function remoteKeys(url: string, options: RemoteKeyOptions = {}): KeySour
   };
   return {
     getKey,
+    keySet() {
+      const c = current();
+      return c && { version: c.uat, freshUntilMs: c.uat + cacheMaxAgeMs };
+    },
     async unavailable() {
       if (!current()) await refresh();
       return current() ? undefined : (lastError ?? `JWKS ${url} not fetched yet`);

@@ -3,6 +3,12 @@ import type { AuthConfig } from '../config.js';
 import { HttpProblem } from '../http/problems.js';
 import { KeysUnavailable, localKeys, remoteKeys, type KeySource } from './keys.js';
 import { principalFromClaims, type Principal } from './principal.js';
+import {
+  DEFAULT_TOKEN_CACHE,
+  entryExpiry,
+  VerifiedTokens,
+  type TokenCacheBounds,
+} from './token-cache.js';
 
 type Enabled = Extract<AuthConfig, { mode: 'enabled' }>;
 
@@ -70,18 +76,32 @@ export interface Verifier {
   unavailable(): Promise<string | undefined>;
 }
 
-export function createVerifier(
-  config: Enabled,
-  keyOptions: { cooldownMs?: number } = {},
-): Verifier {
+export interface VerifierOptions {
+  /** Least time between two JWKS fetches (remote keys). */
+  cooldownMs?: number;
+  /** Bounds of the verified-token cache. */
+  cache?: TokenCacheBounds;
+  /** Where the keys come from, instead of config.keys (tests). */
+  keys?: KeySource;
+  /** The clock, in epoch milliseconds (tests). */
+  now?: () => number;
+}
+
+export function createVerifier(config: Enabled, opts: VerifierOptions = {}): Verifier {
   const keys: KeySource =
-    config.keys.kind === 'remote'
+    opts.keys ??
+    (config.keys.kind === 'remote'
       ? remoteKeys(config.keys.url, {
           cacheMaxAgeMs: config.keys.cacheMaxAgeS * 1000,
-          ...keyOptions,
+          ...(opts.cooldownMs === undefined ? {} : { cooldownMs: opts.cooldownMs }),
         })
-      : localKeys(config.keys.jwks);
-  const options = {
+      : localKeys(config.keys.jwks));
+  const now = opts.now ?? Date.now;
+  const bounds = opts.cache ?? DEFAULT_TOKEN_CACHE;
+  // Verifying an RS256 signature costs far more CPU than the rest of a request: a client sends
+  // the same token for many requests, so each token is verified once per key set and bound.
+  const verified = new VerifiedTokens(bounds);
+  const baseOptions = {
     issuer: config.issuer,
     audience: config.audience,
     algorithms: ALGORITHMS,
@@ -96,9 +116,16 @@ export function createVerifier(
       if (!token) {
         throw unauthorized('the Authorization header must be "Bearer <token>"', 'invalid_request');
       }
+      const nowMs = now();
+      const before = keys.keySet();
+      const hit = before && verified.get(token, before.version, nowMs);
+      if (hit) return hit;
       let payload: Record<string, unknown>;
       try {
-        ({ payload } = await jwtVerify(token, keys.getKey, options));
+        ({ payload } = await jwtVerify(token, keys.getKey, {
+          ...baseOptions,
+          currentDate: new Date(nowMs),
+        }));
       } catch (err) {
         if (err instanceof KeysUnavailable) {
           throw new HttpProblem(
@@ -112,6 +139,19 @@ export function createVerifier(
       }
       const principal = principalFromClaims(payload, config.claimPrefix);
       if ('error' in principal) throw forbidden(principal.error);
+      // Cached only when the key set did not change while verifying (before is undefined on the
+      // first fetch): the entry names the set the signature was checked against.
+      const after = keys.keySet();
+      if (after && (!before || before.version === after.version)) {
+        const expiresAtMs = entryExpiry(
+          nowMs,
+          payload.exp as number,
+          config.clockToleranceS,
+          bounds.maxAgeMs,
+          after.freshUntilMs,
+        );
+        verified.set(token, { principal, keysVersion: after.version, expiresAtMs }, nowMs);
+      }
       return principal;
     },
   };
