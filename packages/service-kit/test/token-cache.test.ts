@@ -67,7 +67,7 @@ async function setup(cache = { maxEntries: 100, maxAgeMs: 60_000 }) {
   };
   const verifier = createVerifier(config, { keys, cache, now: () => clock.ms });
   const auth = (token: string) => verifier.authenticate(`Bearer ${token}`);
-  return { issuer, state, clock, auth };
+  return { issuer, state, clock, auth, verifier };
 }
 
 async function refusal(promise: Promise<unknown>): Promise<string> {
@@ -82,16 +82,19 @@ async function refusal(promise: Promise<unknown>): Promise<string> {
 
 describe('verified-token cache', () => {
   test('a token is verified once; later requests get the same principal from the cache', async () => {
-    const { issuer, state, auth } = await setup();
+    const { issuer, state, auth, verifier } = await setup();
     const token = await issuer.token(manager);
+    assert.equal(verifier.cached(`Bearer ${token}`), undefined, 'not verified yet');
     assert.deepEqual(await auth(token), manager);
     assert.deepEqual(await auth(token), manager);
-    assert.deepEqual(await auth(token), manager);
+    assert.deepEqual(verifier.cached(`Bearer ${token}`), manager);
+    assert.equal(verifier.cached(`Bearer ${token}x`), undefined);
+    assert.equal(verifier.cached(undefined), undefined);
     assert.equal(state.verifications, 1);
   });
 
   test('a cached token is refused once exp + clock tolerance has passed', async () => {
-    const { issuer, state, clock, auth } = await setup();
+    const { issuer, state, clock, auth, verifier } = await setup();
     const token = await issuer.token(manager, { ttlS: 20 });
     const exp = Math.floor(clock.ms / 1000) + 20;
     await auth(token);
@@ -99,6 +102,7 @@ describe('verified-token cache', () => {
     assert.deepEqual(await auth(token), manager, 'still within the tolerance');
     assert.equal(state.verifications, 1, 'answered from the cache');
     clock.ms = (exp + TOLERANCE_S) * 1000;
+    assert.equal(verifier.cached(`Bearer ${token}`), undefined);
     assert.match(await refusal(auth(token)), /expired/);
   });
 

@@ -72,6 +72,8 @@ function reason(err: unknown): string {
 export interface Verifier {
   /** The caller behind an Authorization header; throws a 401/403/503 HttpProblem otherwise. */
   authenticate(authorization: string | undefined): Promise<Principal>;
+  /** The caller behind an Authorization header verified before and still valid, or undefined. */
+  cached(authorization: string | undefined): Principal | undefined;
   /** Why tokens cannot be verified now (for /readyz), or undefined. */
   unavailable(): Promise<string | undefined>;
 }
@@ -108,8 +110,16 @@ export function createVerifier(config: Enabled, opts: VerifierOptions = {}): Ver
     clockTolerance: config.clockToleranceS,
     requiredClaims: ['exp'],
   };
+  const lookup = (token: string, nowMs: number) => {
+    const set = keys.keySet();
+    return set && verified.get(token, set.version, nowMs);
+  };
   return {
     unavailable: () => keys.unavailable(),
+    cached(authorization) {
+      const token = authorization && BEARER.exec(authorization)?.[1];
+      return token ? lookup(token, now()) : undefined;
+    },
     async authenticate(authorization) {
       if (!authorization) throw unauthorized('send an access token: Authorization: Bearer <token>');
       const token = BEARER.exec(authorization)?.[1];
@@ -117,9 +127,9 @@ export function createVerifier(config: Enabled, opts: VerifierOptions = {}): Ver
         throw unauthorized('the Authorization header must be "Bearer <token>"', 'invalid_request');
       }
       const nowMs = now();
-      const before = keys.keySet();
-      const hit = before && verified.get(token, before.version, nowMs);
+      const hit = lookup(token, nowMs);
       if (hit) return hit;
+      const before = keys.keySet();
       let payload: Record<string, unknown>;
       try {
         ({ payload } = await jwtVerify(token, keys.getKey, {

@@ -42,13 +42,14 @@ export function registerMetrics(
     },
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     // The route template, never the raw URL: ids in paths would explode the label cardinality.
     const route = request.routeOptions.url ?? 'unmatched';
     duration.observe(
       { route, method: request.method, status_code: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
+    done();
   });
 
   ops.get('/metrics', async (_request, reply) => {
