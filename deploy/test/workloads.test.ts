@@ -117,7 +117,10 @@ for (const { name, objects } of allBuilds()) {
           const drain = Number(envValue(objects, c, 'DRAIN_DELAY_MS') ?? 5000);
           const inFlight = Number(envValue(objects, c, 'SHUTDOWN_TIMEOUT_MS') ?? 10000);
           const grace = spec.terminationGracePeriodSeconds;
-          assert.ok(drain >= 3000, 'endpoints need a few seconds to drop a terminating pod');
+          assert.ok(
+            drain >= 3000,
+            'a pod that closes before kube-proxy drops it loses requests (0.2-0.6 s measured, cluster/README.md; 3 s leaves room for a busy node)',
+          );
           assert.ok(
             grace >= (drain + inFlight) / 1000 + 2,
             `grace ${grace}s < drain ${drain}ms + in-flight ${inFlight}ms + 2s`,
