@@ -139,9 +139,10 @@ async function idleRss(s: Server) {
   s.idleRssMb = rssMb(s.child.pid);
 }
 
-// Authentication on, as in production: every request carries an admin's RS256 token and every
-// token is verified (against an inline JWKS, so no key fetch is in the measurement). The same
-// build with AUTH=disabled runs alongside: what verifying costs.
+// Authentication on, as in production: every request carries an admin's RS256 token, one token for
+// the whole run as a client keeps one for its session; the service verifies it against an inline
+// JWKS (no key fetch in the measurement) and then answers it from its verified-token cache
+// (docs/access.md). The same build with AUTH=disabled runs alongside: what authentication costs.
 const issuer = await TokenIssuer.create('https://bench-issuer.shiftops.invalid/', 'shiftops');
 const authEnv = {
   AUTH_ISSUER: issuer.issuer,
