@@ -466,19 +466,21 @@ describe(
           `scaled to ${[...plan].map(([a, p]) => `${a} ${p.pods}`).join(', ')} in ${secs(scaledMs)}`,
         );
 
-        // A burst of concurrent full-page reads (large results take pooled clients), 8 in flight
-        // per pod, new connection per request, through each Service: enough to take every pool
-        // to its DB_POOL_MAX, so the bound is met at its limit rather than far below it. Opened
-        // connections stay for the pools' 30 s idle timeout, which the sampling fits in. At the
-        // cap a request waits for a client up to the services' 2 s connect timeout and is then
-        // shed with a 503 and Retry-After, by design; anything else is a failure.
+        // A burst of concurrent full-page reads (large results take pooled clients), 12 in flight
+        // per pod against a DB_POOL_MAX of 10, new connection per request, through each Service.
+        // Concurrency is the bound, not the rate: a request holds a connection only while its
+        // statement runs, so fewer in flight (or a rate that caps them) leave every pool below its
+        // cap, and the bound would not be met at its limit. Opened connections stay for the pools'
+        // 30 s idle timeout, which the sampling fits in. At the cap a request waits for a client up
+        // to the services' 2 s connect timeout and is then shed with a 503 and Retry-After, by
+        // design; anything else is a failure.
         const failures: string[] = [];
         let shed = 0;
         const traffics = await Promise.all(
           APPS.map(async (app) =>
             Traffic.start(`${await serviceUrl(app)}/v1/${app}?limit=200`, {
-              rate: 80,
-              concurrency: 8 * plan.get(app)!.pods,
+              rate: 500,
+              concurrency: 12 * plan.get(app)!.pods,
               timeoutMs: 5000,
               maxMs: 4000,
               onOutcome: (o) => {
