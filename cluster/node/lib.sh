@@ -14,21 +14,31 @@ render() { # render TEMPLATE OUT: replace every @VAR@ of VARS
 }
 
 start() { # start NAME CMD...: a process of its own session, pid in pids/NAME.pid
-  local name="$1" pid i; shift
+  local name="$1" pid i exe; shift
   setsid "$@" </dev/null >"${NODE_DIR}/logs/${name}.log" 2>&1 3>&- 4>&- &
   pid=$!
   echo "${pid}" >"${NODE_DIR}/pids/${name}.pid"
-  # Until the forked shell has exec'd, its command line is this script's: an alive check right
-  # now would take the process for gone. Wait for the exec (or the exit).
-  for i in $(seq 1 50); do
-    pid_alive "${pid}" "${name}" && return 0
-    [[ -s "/proc/${pid}/cmdline" ]] || return 0
-    sleep 0.05
+  # The pid runs this shell, then setsid, maybe env, then CMD: until CMD's exec is done its command
+  # line is a launcher's (or, inside execve, empty), and pid_alive would take it for gone. So wait
+  # until the pid runs something other than a launcher and its command line names NAME, or it ended.
+  for i in $(seq 1 250); do
+    exe="$(readlink "/proc/${pid}/exe" 2>/dev/null)" || return 0 # exited (a zombie has no exe)
+    if [[ " ${LAUNCHERS[*]} " != *" ${exe} "* ]] && pid_alive "${pid}" "${name}"; then return 0; fi
+    sleep 0.02
   done
+  nlog "${name} (pid ${pid}) still runs ${exe} after 5 s"
+  exit 1
 }
+LAUNCHERS=("$(readlink /proc/$$/exe)" "$(readlink -f "$(command -v setsid)")" "$(readlink -f "$(command -v env)")")
 alive_or_die() { # alive_or_die NAME
-  pid_alive "$(cat "${NODE_DIR}/pids/$1.pid")" "$1" && return 0
-  nlog "$1 exited:"; tail -n 20 "${NODE_DIR}/logs/$1.log" >&2; exit 1
+  local pid status
+  pid="$(cat "${NODE_DIR}/pids/$1.pid")"
+  pid_alive "${pid}" "$1" && return 0
+  # Our own child: its exit status (128 + N for signal N); another shell's: unknown.
+  wait "${pid}" 2>/dev/null && status=0 || status=$?
+  nlog "$1 (pid ${pid}) exited with status $([[ ${status} == 127 ]] && echo unknown || echo "${status}"):"
+  tail -n 20 "${NODE_DIR}/logs/$1.log" >&2
+  exit 1
 }
 wait_for() { # wait_for NAME SECONDS WHAT CMD...: poll CMD every 0.2 s while process NAME lives
   local name="$1" tries=$(($2 * 5)) what="$3" i; shift 3

@@ -246,6 +246,16 @@ for t in "${TAPS[@]}"; do
   awk '/^(not )?ok [0-9]+ - /{ name = $0; sub(/^(not )?ok [0-9]+ - /, "", name); next }
     name != "" && /^  duration_ms: /{ printf "== time: %6.0f s  %s\n", $2 / 1000, name; name = "" }' "${t}" >&2
 done
+# Each failed test with its error, here at the end: the spec output has them too, far up the log.
+for t in "${TAPS[@]}"; do
+  awk 'function flush() { if (blk != "" && blk !~ /subtestsFailed/) print blk; blk = "" }
+    /^ *not ok [0-9]+ - / { flush(); ind = index($0, "not ok") - 1; end = substr($0, 1, ind) "  ..."
+      blk = "== FAILED: " substr($0, ind + 1); inblk = 1; stack = -1; next }
+    inblk && $0 == end { inblk = 0; flush(); next }
+    inblk && /^ *(duration_ms|code): / { next }
+    inblk { if ($0 ~ /^ *stack: /) stack = 0; else if (stack >= 0 && ++stack > 4) next; blk = blk "\n" $0 }
+    END { flush() }' "${t}" >&2
+done
 # The good-release files (long/release-analysis-good-N) each report their counts as a diagnostic
 # (lib/analysis.ts goodReport): the run's total.
 good="$(cat "${TAPS[@]}" /dev/null | sed -n 's/^ *# release-analysis good releases: \([0-9]*\), false rollbacks: \([0-9]*\)$/\1 \2/p' |

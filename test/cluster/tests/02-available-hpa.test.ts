@@ -67,7 +67,23 @@ describe('2. Deployments Available, HPA at 70% CPU', clusterOrSkip(), () => {
         log(
           `${ns}/${svc}: HPA min ${hpa.spec?.minReplicas} max ${hpa.spec?.maxReplicas}, CPU ${util}% of request (target 70%), ${d.spec?.replicas} replicas`,
         );
-        assert.equal(d.spec?.replicas, hpa.spec?.minReplicas, 'idle service runs at its minimum');
+        // What the HPA did so far (SuccessfulRescale, FailedGetPodsMetric, ...): on failure, why.
+        const events = (
+          await core().listNamespacedEvent({
+            namespace: ns,
+            fieldSelector: `involvedObject.kind=HorizontalPodAutoscaler,involvedObject.name=${svc}`,
+          })
+        ).items.map((e) => `${e.reason}: ${e.message} (x${e.count ?? 1})`);
+        log(`${ns}/${svc}: HPA events: ${events.join('; ') || 'none'}`);
+        const now = await autoscaling().readNamespacedHorizontalPodAutoscaler({
+          name: svc,
+          namespace: ns,
+        });
+        assert.equal(
+          d.spec?.replicas,
+          hpa.spec?.minReplicas,
+          `idle service runs at its minimum; HPA status ${JSON.stringify(now.status)}; events: ${events.join('; ')}`,
+        );
       });
     }
 
