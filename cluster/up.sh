@@ -68,6 +68,13 @@ cat >> "${RUN_DIR}/kwokctl.yaml" <<EOF
       # The real node by its address (its name is in no resolver); kwok's nodes by Hostname.
       - key: kubelet-preferred-address-types
         value: InternalIP,Hostname
+  # Debian's prometheus stores under /var/lib/prometheus/metrics2 by default (upstream: ./data):
+  # each cluster would write into the package's directory and replay every earlier run's WAL at
+  # start. In the cluster's directory instead, which kwokctl delete cluster removes.
+  - name: prometheus
+    extraArgs:
+      - key: storage.tsdb.path
+        value: ${CLUSTER_DIR}/prometheus-data
 EOF
 
 create_args=(

@@ -47,8 +47,20 @@ jwks="$(cd "${REPO}" && node --conditions=source --import tsx --input-type=modul
 (cd "${REPO}" && kc -n "${NS}" create configmap shiftops-dev-issuer --from-file=jwks.json="${jwks}" \
   --dry-run=client -o yaml) | kc apply --server-side -f - >/dev/null
 kc apply --server-side -f - <<<"${built}" >/dev/null
-kc -n "${NS}" rollout status statefulset/postgres --timeout=180s >&2
-for d in users shifts; do kc -n "${NS}" rollout status "deployment/${d}" --timeout=180s >&2; done
+rolled_out() { # rolled_out KIND/NAME: waits for its rollout; on a timeout, says what the pods are doing
+  kc -n "${NS}" rollout status "$1" --timeout=180s >&2 && return 0
+  echo "--- ${NS} pods, recent events, the last log lines of each pod that is not ready" >&2
+  kc -n "${NS}" get pods -o wide >&2 || true
+  kc -n "${NS}" get events --sort-by=.lastTimestamp 2>/dev/null | tail -n 15 >&2 || true
+  local p
+  for p in $(kc -n "${NS}" get pods -o jsonpath='{range .items[?(@.status.containerStatuses[0].ready!=true)]}{.metadata.name}{" "}{end}' || true); do
+    echo "--- logs ${p}" >&2
+    kc -n "${NS}" logs "${p}" --all-containers --tail=15 >&2 || true
+  done
+  return 1
+}
+rolled_out statefulset/postgres
+for d in users shifts; do rolled_out "deployment/${d}"; done
 # Its hosts through the node's Ingress controller, when that runs (test/cluster/run.sh starts it
 # after the files that do not use it; ingress-up.sh then waits for the hosts itself).
 bash "${CLUSTER_HERE}/seed/hosts.sh"

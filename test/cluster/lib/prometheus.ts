@@ -28,7 +28,19 @@ export async function query(expr: string): Promise<Sample[]> {
   return body.data?.result ?? [];
 }
 
-const clusterDir = () => dirname(kubeconfigPath());
+/** The kwokctl cluster's directory (kwokctl delete cluster removes it). */
+export const clusterDir = () => dirname(kubeconfigPath());
+
+/** Where Prometheus keeps its TSDB: its storage.tsdb.path flag, as it reports it. */
+export async function storagePath(): Promise<string> {
+  const res = await fetch(`${PROMETHEUS_URL}/api/v1/status/flags`, {
+    signal: AbortSignal.timeout(5000),
+  });
+  const body = (await res.json()) as { data?: Record<string, string> };
+  const path = body.data?.['storage.tsdb.path'];
+  if (!path) throw new Error(`no storage.tsdb.path in ${JSON.stringify(body).slice(0, 200)}`);
+  return path;
+}
 const pidFile = () => join(clusterDir(), 'pids', 'prometheus.pid');
 
 interface Proc {

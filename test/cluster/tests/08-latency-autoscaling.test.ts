@@ -19,7 +19,7 @@ import {
 } from '../lib/cluster.js';
 import { ReplicaRecorder, hpaOf, hpaSummary, replicas } from '../lib/hpa.js';
 import { CPU, LATENCY, LoadEmulator } from '../lib/load.js';
-import { startPrometheus, stopPrometheus } from '../lib/prometheus.js';
+import { clusterDir, startPrometheus, stopPrometheus, storagePath } from '../lib/prometheus.js';
 
 const SCALE_TIMEOUT = 180_000;
 const METRIC = 'http_request_duration_seconds_p95';
@@ -75,6 +75,12 @@ describe('8. latency autoscaling, and failing safe without Prometheus', clusterO
     await shifts.set({ [CPU]: '10m', [LATENCY]: '0.05' }).catch(() => undefined);
     shifts.stop();
     users.stop();
+  });
+
+  it("Prometheus keeps its data in the cluster's directory, not in the Debian package's /var/lib/prometheus", async () => {
+    const path = await storagePath();
+    log(`Prometheus storage.tsdb.path: ${path}`);
+    assert.ok(path.startsWith(`${clusterDir()}/`), `${path} is outside ${clusterDir()}`);
   });
 
   it('the p95 reaches custom.metrics.k8s.io through Prometheus and prometheus-adapter, and the HPA reads it', async () => {
