@@ -55,31 +55,37 @@ build_step() { # build_step NAME FUNC BINARIES... (under the lock: a binary is t
   log "${name}: done in $((SECONDS - t0))s"
 }
 
-wrapper() { # wrapper DIR GO_DIRECTIVE: an empty main module to build other modules' main packages
-  mkdir -p "$1"
-  printf 'module shiftops.local/clusterbuild\n\ngo %s\n' "$2" > "$1/go.mod"
+tools_module() { # tools_module NAME GO_DIRECTIVE MODULE@VERSION [PACKAGE...]
+  # cd into ${WORK}/NAME: an empty main module (go.mod with GO_DIRECTIVE) that requires MODULE,
+  # with a tools.go importing each PACKAGE, to build other modules' main packages with their
+  # required dependency versions. The caller edits go.mod further, then runs `go mod tidy`.
+  local d="${WORK}/$1" p
+  mkdir -p "$d"
+  cd "$d"
+  printf 'module shiftops.local/clusterbuild\n\ngo %s\n' "$2" >go.mod
+  go mod edit -require="$3"
+  shift 3
+  (($#)) || return 0
+  {
+    printf '//go:build tools\npackage tools\nimport (\n'
+    for p in "$@"; do printf ' _ "%s"\n' "${p}"; done
+    printf ')\n'
+  } >tools.go
 }
 
 build_kwok() {
-  local d="${WORK}/kwok"
-  wrapper "$d" 1.26.0
-  cd "$d"
-  go mod edit -require="sigs.k8s.io/kwok@${KWOK_VERSION}"
-  printf '//go:build tools\npackage tools\nimport (\n _ "sigs.k8s.io/kwok/cmd/kwok"\n _ "sigs.k8s.io/kwok/cmd/kwokctl"\n)\n' > tools.go
+  local cmds=(sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl)
+  tools_module kwok 1.26.0 "sigs.k8s.io/kwok@${KWOK_VERSION}" "${cmds[@]}"
   go mod tidy
   "${GOBUILD[@]}" -o "${BIN}/" \
     -ldflags "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION} -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=${KUBE_VERSION}" \
-    sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl
+    "${cmds[@]}"
 }
 
 build_etcd() {
-  # go install fails (server/go.mod has replace => ../api etc.); a wrapper module uses the
+  # go install fails (server/go.mod has replace => ../api etc.); the wrapper module uses the
   # required go.etcd.io/etcd/*/v3 versions instead. The module root is package main.
-  local d="${WORK}/etcd"
-  wrapper "$d" 1.26.0
-  cd "$d"
-  go mod edit -require="go.etcd.io/etcd/server/v3@${ETCD_VERSION}"
-  printf '//go:build tools\npackage tools\nimport _ "go.etcd.io/etcd/server/v3"\n' > tools.go
+  tools_module etcd 1.26.0 "go.etcd.io/etcd/server/v3@${ETCD_VERSION}" go.etcd.io/etcd/server/v3
   go mod tidy
   "${GOBUILD[@]}" -o "${BIN}/etcd" \
     -ldflags "-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA=${ETCD_VERSION}" \
@@ -89,19 +95,16 @@ build_etcd() {
 build_kube() {
   # k8s.io/kubernetes cannot be `go install`ed: its go.mod replaces k8s.io/* => ./staging/...
   # (required at v0.0.0). Generate the replace list from those v0.0.0 requires.
-  local d="${WORK}/kube" kmod
+  local kmod m cmds=()
+  for m in "${KUBE_BINARIES[@]}"; do cmds+=("k8s.io/kubernetes/cmd/${m}"); done
   kmod="$(go mod download -json "k8s.io/kubernetes@${KUBE_VERSION}" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
-  wrapper "$d" "$(awk '$1=="go"{print $2; exit}' "${kmod}")"
-  cd "$d"
+  tools_module kube "$(awk '$1=="go"{print $2; exit}' "${kmod}")" "k8s.io/kubernetes@${KUBE_VERSION}" "${cmds[@]}"
   # Keep k/k's default GODEBUG settings (godebug lines in its go.mod).
-  grep -E '^godebug ' "${kmod}" >> go.mod || true
-  go mod edit -require="k8s.io/kubernetes@${KUBE_VERSION}"
-  local m
+  grep -E '^godebug ' "${kmod}" >>go.mod || true
   for m in $(awk '/^require \(/{r=1;next} r&&/^\)/{r=0} r&&$2=="v0.0.0"{print $1} $1=="require"&&$3=="v0.0.0"{print $2}' "${kmod}"); do
     go mod edit -replace="${m}=${m}@${KUBE_STAGING_VERSION}"
   done
   log "kube: $(grep -c '=>' go.mod) staging replaces generated from k/k go.mod"
-  printf '//go:build tools\npackage tools\nimport (\n _ "k8s.io/kubernetes/cmd/kube-apiserver"\n _ "k8s.io/kubernetes/cmd/kube-controller-manager"\n _ "k8s.io/kubernetes/cmd/kube-scheduler"\n _ "k8s.io/kubernetes/cmd/kubectl"\n _ "k8s.io/kubernetes/cmd/kubelet"\n _ "k8s.io/kubernetes/cmd/kube-proxy"\n)\n' > tools.go
   go mod tidy
   local major minor ldf p
   major="${KUBE_VERSION#v}"; major="${major%%.*}"
@@ -112,18 +115,11 @@ build_kube() {
     ldf+=" -X ${p}.gitTreeState=clean -X ${p}.buildDate=${BUILD_DATE}"
   done
   # One go build for all six: shared packages compile once. Tags as in hack/lib/golang.sh.
-  "${GOBUILD[@]}" -tags "selinux,notest,grpcnotrace" -ldflags "${ldf}" -o "${BIN}/" \
-    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl \
-    k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy
+  "${GOBUILD[@]}" -tags "selinux,notest,grpcnotrace" -ldflags "${ldf}" -o "${BIN}/" "${cmds[@]}"
 }
 
 build_metrics_server() {
-  local d="${WORK}/ms"
-  wrapper "$d" 1.24.4
-  cd "$d"
-  go mod edit -require="sigs.k8s.io/metrics-server@${METRICS_SERVER_VERSION}"
-  printf '//go:build tools\npackage tools\nimport _ "sigs.k8s.io/metrics-server/cmd/metrics-server"\n' > tools.go
+  tools_module ms 1.24.4 "sigs.k8s.io/metrics-server@${METRICS_SERVER_VERSION}" sigs.k8s.io/metrics-server/cmd/metrics-server
   go mod tidy
   "${GOBUILD[@]}" -o "${BIN}/metrics-server" \
     -ldflags "-s -w -X k8s.io/client-go/pkg/version.gitVersion=${METRICS_SERVER_VERSION} -X k8s.io/component-base/version.gitVersion=${METRICS_SERVER_VERSION}" \
@@ -131,11 +127,7 @@ build_metrics_server() {
 }
 
 build_prometheus_adapter() {
-  local d="${WORK}/pa"
-  wrapper "$d" 1.22.1
-  cd "$d"
-  go mod edit -require="sigs.k8s.io/prometheus-adapter@${PROMETHEUS_ADAPTER_VERSION}"
-  printf '//go:build tools\npackage tools\nimport _ "sigs.k8s.io/prometheus-adapter/cmd/adapter"\n' > tools.go
+  tools_module pa 1.22.1 "sigs.k8s.io/prometheus-adapter@${PROMETHEUS_ADAPTER_VERSION}" sigs.k8s.io/prometheus-adapter/cmd/adapter
   go mod tidy
   "${GOBUILD[@]}" -o "${BIN}/prometheus-adapter" -ldflags "-s -w" \
     sigs.k8s.io/prometheus-adapter/cmd/adapter
@@ -145,10 +137,7 @@ build_coredns() {
   # The binary's name carries its pin (the version-set directory predates it).
   # Only the plugins the cluster DNS uses, in CoreDNS's own order (plugin.cfg): no forward, so
   # it cannot send a query anywhere; names outside cluster.local get REFUSED.
-  local d="${WORK}/coredns"
-  wrapper "$d" 1.25.0
-  cd "$d"
-  go mod edit -require="github.com/coredns/coredns@${COREDNS_VERSION}"
+  tools_module coredns 1.25.0 "github.com/coredns/coredns@${COREDNS_VERSION}"
   cat > main.go <<'GO'
 package main
 
@@ -180,11 +169,8 @@ GO
 build_kube_router() {
   # Only its NetworkPolicy controller runs (cluster/node/up.sh: --run-firewall, no router, no
   # service proxy); the binary's name carries its pin, like CoreDNS's.
-  local d="${WORK}/kube-router"
-  wrapper "$d" 1.21
-  cd "$d"
-  go mod edit -require="github.com/cloudnativelabs/kube-router/v2@${KUBE_ROUTER_VERSION}"
-  printf '//go:build tools\npackage tools\nimport _ "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router"\n' > tools.go
+  tools_module kube-router 1.21 "github.com/cloudnativelabs/kube-router/v2@${KUBE_ROUTER_VERSION}" \
+    github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
   go mod tidy
   "${GOBUILD[@]}" -o "${BIN}/kube-router-${KUBE_ROUTER_VERSION}" \
     -ldflags "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=${KUBE_ROUTER_VERSION} -X github.com/cloudnativelabs/kube-router/v2/pkg/version.BuildDate=${BUILD_DATE}" \
@@ -194,17 +180,15 @@ build_kube_router() {
 build_traefik() {
   # As a dependency, Traefik's go.mod replace directives (its forks of three modules) do not
   # apply: copy them (module => module version lines only) into the wrapper.
-  local d="${WORK}/traefik" tmod rep
-  tmod="$(go mod download -json "github.com/traefik/traefik/v3@${TRAEFIK_VERSION}" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
-  wrapper "$d" 1.26.0
-  cd "$d"
-  for rep in $(awk '/^replace \(/{r=1;next} r&&/^\)/{r=0} r&&$2=="=>"&&NF==4{print $1"="$3"@"$4}' "${tmod}"); do
-    go mod edit -replace="${rep}"
-  done
   # No `go mod tidy`: it resolves the imports of every platform and build tag (about 1 GB of
   # modules for Traefik's cloud providers). The go.mod requires Traefik; go build -mod=mod
   # (GOFLAGS above) then downloads only the modules of the packages cmd/traefik imports here.
-  go mod edit -require="github.com/traefik/traefik/v3@${TRAEFIK_VERSION}"
+  local tmod rep
+  tmod="$(go mod download -json "github.com/traefik/traefik/v3@${TRAEFIK_VERSION}" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+  tools_module traefik 1.26.0 "github.com/traefik/traefik/v3@${TRAEFIK_VERSION}"
+  for rep in $(awk '/^replace \(/{r=1;next} r&&/^\)/{r=0} r&&$2=="=>"&&NF==4{print $1"="$3"@"$4}' "${tmod}"); do
+    go mod edit -replace="${rep}"
+  done
   "${GOBUILD[@]}" -o "${BIN}/traefik-${TRAEFIK_VERSION}" \
     -ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=${TRAEFIK_VERSION}" \
     github.com/traefik/traefik/v3/cmd/traefik
