@@ -19,6 +19,7 @@ import { registerMetrics } from './http/metrics.js';
 import { validatorCompiler } from './http/validation.js';
 import { assertWellFormed } from './http/well-formed.js';
 import { Lifecycle } from './lifecycle.js';
+import { requestLoggerFactory } from './request-logger.js';
 
 /** What the app itself reads from the configuration; the rest belongs to the process. */
 export type AppConfig = Pick<Config, 'service' | 'bodyLimitBytes' | 'gitCommit' | 'auth'> &
@@ -49,6 +50,7 @@ export async function createServiceApp(options: ServiceAppOptions): Promise<Fast
   const lifecycle = options.lifecycle ?? new Lifecycle();
   const app = Fastify({
     loggerInstance: logger,
+    childLoggerFactory: requestLoggerFactory,
     bodyLimit: config.bodyLimitBytes,
     // Keep a caller's request id when it is sane, so one id follows a request across services;
     // replace one that is too long or has odd characters (it is echoed and logged). Fastify would

@@ -93,6 +93,20 @@ describe('verified-token cache', () => {
     assert.equal(state.verifications, 1);
   });
 
+  test('entries are keyed by the whole Authorization value: another spelling is verified on its own', async () => {
+    const { issuer, state, verifier } = await setup();
+    const token = await issuer.token(manager);
+    assert.deepEqual(await verifier.authenticate(`Bearer ${token}`), manager);
+    assert.equal(verifier.cached(token), undefined, 'the bare token is not the cached header');
+    assert.equal(verifier.cached(`bearer ${token}`), undefined);
+    assert.deepEqual(await verifier.authenticate(`bearer  ${token}`), manager);
+    assert.equal(state.verifications, 2, 'the second spelling was verified');
+    assert.deepEqual(verifier.cached(`bearer  ${token}`), manager);
+    const message = await refusal(verifier.authenticate(`Bearer ${token} extra`));
+    assert.match(message, /must be "Bearer <token>"/);
+    assert.equal(state.verifications, 2, 'a malformed header is refused before any verification');
+  });
+
   test('a cached token is refused once exp + clock tolerance has passed', async () => {
     const { issuer, state, clock, auth, verifier } = await setup();
     const token = await issuer.token(manager, { ttlS: 20 });

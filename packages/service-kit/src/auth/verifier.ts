@@ -110,15 +110,16 @@ export function createVerifier(config: Enabled, opts: VerifierOptions = {}): Ver
     clockTolerance: config.clockToleranceS,
     requiredClaims: ['exp'],
   };
-  const lookup = (token: string, nowMs: number) => {
+  // Entries are keyed by the whole Authorization value, which holds the whole token: a hit needs
+  // no parsing of the header (the profiles showed the Bearer pattern on every request).
+  const lookup = (authorization: string, nowMs: number) => {
     const set = keys.keySet();
-    return set && verified.get(token, set.version, nowMs);
+    return set && verified.get(authorization, set.version, nowMs);
   };
   return {
     unavailable: () => keys.unavailable(),
     cached(authorization) {
-      const token = authorization && BEARER.exec(authorization)?.[1];
-      return token ? lookup(token, now()) : undefined;
+      return authorization ? lookup(authorization, now()) : undefined;
     },
     async authenticate(authorization) {
       if (!authorization) throw unauthorized('send an access token: Authorization: Bearer <token>');
@@ -127,7 +128,7 @@ export function createVerifier(config: Enabled, opts: VerifierOptions = {}): Ver
         throw unauthorized('the Authorization header must be "Bearer <token>"', 'invalid_request');
       }
       const nowMs = now();
-      const hit = lookup(token, nowMs);
+      const hit = lookup(authorization, nowMs);
       if (hit) return hit;
       const before = keys.keySet();
       let payload: Record<string, unknown>;
@@ -160,7 +161,7 @@ export function createVerifier(config: Enabled, opts: VerifierOptions = {}): Ver
           bounds.maxAgeMs,
           after.freshUntilMs,
         );
-        verified.set(token, { principal, keysVersion: after.version, expiresAtMs }, nowMs);
+        verified.set(authorization, { principal, keysVersion: after.version, expiresAtMs }, nowMs);
       }
       return principal;
     },
