@@ -1,8 +1,26 @@
 // Observing autoscaling: replica counts of the staging Deployments over time, and HPA state.
-import { STAGING, autoscaling, getDeployment, log, secs, sleep, type Service } from './cluster.js';
+import {
+  STAGING,
+  autoscaling,
+  core,
+  getDeployment,
+  log,
+  secs,
+  sleep,
+  type Service,
+} from './cluster.js';
 
 export async function hpaOf(svc: Service, ns = STAGING) {
   return autoscaling().readNamespacedHorizontalPodAutoscaler({ name: svc, namespace: ns });
+}
+
+/** The events of a service's HPA (SuccessfulRescale, FailedGetPodsMetric, ...). */
+export async function hpaEvents(svc: Service, ns = STAGING) {
+  const list = await core().listNamespacedEvent({
+    namespace: ns,
+    fieldSelector: `involvedObject.kind=HorizontalPodAutoscaler,involvedObject.name=${svc}`,
+  });
+  return list.items;
 }
 
 export async function replicas(svc: Service, ns = STAGING): Promise<number> {

@@ -13,6 +13,7 @@ import {
   log,
   waitUntil,
 } from '../lib/cluster.js';
+import { hpaEvents, hpaSummary } from '../lib/hpa.js';
 
 describe('2. Deployments Available, HPA at 70% CPU', clusterOrSkip(), () => {
   before(ensureApplied);
@@ -68,21 +69,14 @@ describe('2. Deployments Available, HPA at 70% CPU', clusterOrSkip(), () => {
           `${ns}/${svc}: HPA min ${hpa.spec?.minReplicas} max ${hpa.spec?.maxReplicas}, CPU ${util}% of request (target 70%), ${d.spec?.replicas} replicas`,
         );
         // What the HPA did so far (SuccessfulRescale, FailedGetPodsMetric, ...): on failure, why.
-        const events = (
-          await core().listNamespacedEvent({
-            namespace: ns,
-            fieldSelector: `involvedObject.kind=HorizontalPodAutoscaler,involvedObject.name=${svc}`,
-          })
-        ).items.map((e) => `${e.reason}: ${e.message} (x${e.count ?? 1})`);
+        const events = (await hpaEvents(svc, ns)).map(
+          (e) => `${e.reason}: ${e.message} (x${e.count ?? 1})`,
+        );
         log(`${ns}/${svc}: HPA events: ${events.join('; ') || 'none'}`);
-        const now = await autoscaling().readNamespacedHorizontalPodAutoscaler({
-          name: svc,
-          namespace: ns,
-        });
         assert.equal(
           d.spec?.replicas,
           hpa.spec?.minReplicas,
-          `idle service runs at its minimum; HPA status ${JSON.stringify(now.status)}; events: ${events.join('; ')}`,
+          `idle service runs at its minimum; HPA ${await hpaSummary(svc, ns)}; events: ${events.join('; ')}`,
         );
       });
     }

@@ -34,9 +34,10 @@ interface Entry {
 }
 
 /**
- * Verified tokens, keyed by the whole token or the whole Authorization value holding it
- * (signature included, so a token that differs in any byte is verified on its own), with the principal read from their claims. An entry is used only
- * while it has not expired and the key set is the one it was verified against.
+ * Verified tokens, keyed by the whole Authorization value that carried each (the token's signature
+ * included, so a value that differs in any byte is verified on its own), with the principal read
+ * from their claims. An entry is used only while it has not expired and the key set is the one it
+ * was verified against.
  */
 export class VerifiedTokens {
   private readonly entries: LRUCache<string, Entry>;
