@@ -119,6 +119,14 @@ bash "${HERE}/kwok/nodes.sh" "${KWOK_NODES}" "${KWOK_ZONES}" | kc apply -f - >/d
 kc wait --for=condition=Ready node --all --timeout=120s >/dev/null
 clog "$(kc get nodes --no-headers | wc -l) nodes Ready in $((SECONDS - t))s"
 
+# The latency-autoscaling component as it ships: Prometheus evaluates its PrometheusRule (the per-pod
+# p95 recording rule: with no Prometheus Operator here, prometheus/load-rules.ts writes it as a rule
+# file that the config names; reloaded below, once Prometheus is ready), and the adapter serves the
+# recorded series with the component's own config.
+LATENCY_COMPONENT="$(cd "${HERE}/.." && pwd)/deploy/components/latency-autoscaling"
+(cd "${HERE}/.." && node --import tsx "${HERE}/prometheus/load-rules.ts" \
+  "${CLUSTER_DIR}/prometheus.yaml" "${LATENCY_COMPONENT}/prometheusrule.yaml")
+
 # prometheus-adapter as a host process, like kwokctl runs metrics-server. It has no --kubeconfig
 # flag: --lister-kubeconfig plus the authn/authz kubeconfigs (custom-metrics-apiserver builder).
 t=$SECONDS
@@ -130,7 +138,7 @@ setsid "${BIN}/prometheus-adapter" \
   --bind-address=127.0.0.1 --secure-port="${ADAPTER_PORT}" \
   --cert-dir="${RUN_DIR}/adapter-certs" \
   --prometheus-url="http://127.0.0.1:${PROMETHEUS_PORT}/" \
-  --config="${HERE}/adapter/rules.yaml" \
+  --config="${LATENCY_COMPONENT}/prometheus-adapter/config.yaml" \
   --metrics-relist-interval=15s \
   --v=2 \
   </dev/null >"${RUN_DIR}/adapter.log" 2>&1 3>&- 4>&- &
@@ -148,6 +156,13 @@ for i in $(seq 1 60); do
   curl -sf --max-time 2 "http://127.0.0.1:${PROMETHEUS_PORT}/-/ready" >/dev/null && break
   (( i == 60 )) && { clog "Prometheus not ready on 127.0.0.1:${PROMETHEUS_PORT}"; exit 1; }
   sleep 1
+done
+kill -HUP "$(cat "${CLUSTER_DIR}/pids/prometheus.pid")"
+for i in $(seq 1 50); do
+  rules="$(curl -sf --max-time 2 "http://127.0.0.1:${PROMETHEUS_PORT}/api/v1/rules" || true)"
+  [[ "${rules}" == *'"name":"shiftops-latency-autoscaling"'* ]] && break
+  (( i == 50 )) && { clog "Prometheus did not load the latency rule (log: ${CLUSTER_DIR}/logs/prometheus.log)"; exit 1; }
+  sleep 0.2
 done
 clog "metrics APIs available in $((SECONDS - t))s"
 

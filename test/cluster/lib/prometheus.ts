@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
+import { withRuleFiles } from '../../../cluster/prometheus/rules.js';
 import { kubeconfigPath, waitUntil } from './cluster.js';
 
 /** The cluster's Prometheus, on 127.0.0.1 (run.sh's port). */
@@ -151,9 +152,9 @@ function reload(): void {
 
 /**
  * Has the cluster's Prometheus evaluate `groups` (a rule file's `groups:`, e.g. a
- * PrometheusRule's spec.groups): the file next to its config and `rule_files` naming it, then a
- * reload. kwokctl's config has no rule_files, and there is no Prometheus Operator here to turn a
- * PrometheusRule into one. Returns a function that puts the config back as it was (byte for
+ * PrometheusRule's spec.groups): the file next to its config and `rule_files` naming it after
+ * the files there (cluster/up.sh loads the latency component's rule), then a reload. There is no
+ * Prometheus Operator here to turn a PrometheusRule into one. Returns a function that puts the config back as it was (byte for
  * byte), removes the file and reloads; it works after a stop/start of Prometheus too.
  */
 export async function loadRules(name: string, groups: unknown[]): Promise<() => Promise<void>> {
@@ -166,8 +167,8 @@ export async function loadRules(name: string, groups: unknown[]): Promise<() => 
   const rulesPath = join(dirname(configPath), `${name}.rules.yaml`);
   const names = groups.map((g) => (g as { name: string }).name);
   writeFileSync(rulesPath, stringify({ groups }));
-  const config = parse(original) as Record<string, unknown>;
-  writeFileSync(configPath, stringify({ ...config, rule_files: [rulesPath] }));
+  const config = parse(original) as { rule_files?: string[] };
+  writeFileSync(configPath, stringify(withRuleFiles(config, [rulesPath])));
   const restore = async () => {
     writeFileSync(configPath, original);
     rmSync(rulesPath, { force: true });

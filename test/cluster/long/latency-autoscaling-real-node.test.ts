@@ -1,7 +1,8 @@
 // Latency autoscaling and an alert from real traffic on the real node: real pods answering
-//     authenticated requests from this machine, the cluster's Prometheus scraping their /metrics,
-//     prometheus-adapter serving http_request_duration_seconds_p95 (cluster/adapter/rules.yaml:
-//     the latency component's quantile, from the raw histogram), the real HPA controller.
+//     authenticated requests from this machine, the cluster's Prometheus scraping their /metrics
+//     and evaluating the latency component's recording rule (pod:http_request_duration_seconds:p95),
+//     prometheus-adapter serving it with the component's config as http_request_duration_seconds_p95
+//     (both loaded by cluster/up.sh), the real HPA controller.
 //   1. shifts' HPA gets the latency-autoscaling component's Pods metric (read from its
 //      kustomization.yaml) next to its CPU 70%. Under 2 requests/s the slow release
 //      (1.3.0-slow: every /v1/ request delayed 200 ms) takes the real p95 over the target while
@@ -107,8 +108,8 @@ const HEAVY: TrafficOptions = {
   timeoutMs: 5000,
   maxMs: 180_000,
 };
-// The same quantile the adapter serves (cluster/adapter/rules.yaml), per shifts pod.
-const P95_QUERY = `histogram_quantile(0.95, sum by (le, pod) (rate(http_request_duration_seconds_bucket{namespace="${SEED}", pod=~"shifts-.+"}[1m])))`;
+// What the adapter serves: the component's recorded p95, per shifts pod.
+const P95_QUERY = `pod:http_request_duration_seconds:p95{namespace="${SEED}", pod=~"shifts-.+"}`;
 
 /** A Kubernetes quantity ("295m", "1500u", "2", "1.5k") as a number. */
 function quantity(q: string | undefined): number | undefined {

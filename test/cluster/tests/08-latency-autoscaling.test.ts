@@ -1,7 +1,9 @@
 // 8. Latency autoscaling (staging includes deploy/components/latency-autoscaling: the HPA has a
 //    Pods metric http_request_duration_seconds_p95, target 300m, next to CPU 70%): emulated p95
-//    latency above the target on the shifts pods -> Prometheus -> prometheus-adapter ->
-//    custom.metrics.k8s.io -> the HPA scales shifts up; below target -> back down. Then, with CPU
+//    latency above the target on the shifts pods -> Prometheus (the component's recording rule,
+//    pod:http_request_duration_seconds:p95, loaded by cluster/up.sh) -> prometheus-adapter (the
+//    component's config) -> custom.metrics.k8s.io -> the HPA scales shifts up; below target ->
+//    back down. Then, with CPU
 //    high, Prometheus is stopped: the HPA keeps at least what CPU asks for (fails safe).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,10 +20,17 @@ import {
 } from '../lib/cluster.js';
 import { ReplicaRecorder, hpaEvents, hpaOf, hpaSummary, replicas } from '../lib/hpa.js';
 import { CPU, LATENCY, LoadEmulator } from '../lib/load.js';
-import { clusterDir, startPrometheus, stopPrometheus, storagePath } from '../lib/prometheus.js';
+import {
+  clusterDir,
+  query,
+  startPrometheus,
+  stopPrometheus,
+  storagePath,
+} from '../lib/prometheus.js';
 
 const SCALE_TIMEOUT = 180_000;
 const METRIC = 'http_request_duration_seconds_p95';
+const RECORDED = 'pod:http_request_duration_seconds:p95';
 const FAIL_SAFE_WINDOW = 60_000;
 
 async function p95Values(): Promise<Record<string, string>> {
@@ -82,7 +91,7 @@ describe('8. latency autoscaling, and failing safe without Prometheus', clusterO
     assert.ok(path.startsWith(`${clusterDir()}/`), `${path} is outside ${clusterDir()}`);
   });
 
-  it('the p95 reaches custom.metrics.k8s.io through Prometheus and prometheus-adapter, and the HPA reads it', async () => {
+  it("the p95 reaches custom.metrics.k8s.io through the component's recording rule and adapter config, and the HPA reads it", async () => {
     const { value, ms } = await waitUntil(
       'shifts p95 in custom.metrics.k8s.io and in the HPA status',
       async () => {
@@ -94,6 +103,13 @@ describe('8. latency autoscaling, and failing safe without Prometheus', clusterO
     );
     log(
       `custom.metrics.k8s.io ${METRIC}: ${JSON.stringify(value.v)}; HPA sees ${value.h} (${secs(ms)})`,
+    );
+    // What the adapter serves is the recorded series, one per shifts pod.
+    const recorded = await query(`${RECORDED}{namespace="${STAGING}", pod=~"shifts-.+"}`);
+    assert.deepEqual(
+      recorded.map((r) => r.metric.pod).sort(),
+      Object.keys(value.v).sort(),
+      `${RECORDED}: ${JSON.stringify(recorded)}`,
     );
     assert.equal(await replicas('shifts'), min, 'p95 50 ms < 300 ms: no scaling');
   });
