@@ -123,8 +123,9 @@ clog "$(kc get nodes --no-headers | wc -l) nodes Ready in $((SECONDS - t))s"
 # p95 recording rule: with no Prometheus Operator here, prometheus/load-rules.ts writes it as a rule
 # file that the config names; reloaded below, once Prometheus is ready), and the adapter serves the
 # recorded series with the component's own config.
-LATENCY_COMPONENT="$(cd "${HERE}/.." && pwd)/deploy/components/latency-autoscaling"
-(cd "${HERE}/.." && node --import tsx "${HERE}/prometheus/load-rules.ts" \
+REPO="$(cd "${HERE}/.." && pwd)"
+LATENCY_COMPONENT="${REPO}/deploy/components/latency-autoscaling"
+(cd "${REPO}" && node --import tsx "${HERE}/prometheus/load-rules.ts" \
   "${CLUSTER_DIR}/prometheus.yaml" "${LATENCY_COMPONENT}/prometheusrule.yaml")
 
 # prometheus-adapter as a host process, like kwokctl runs metrics-server. It has no --kubeconfig

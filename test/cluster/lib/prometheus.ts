@@ -154,8 +154,9 @@ function reload(): void {
  * Has the cluster's Prometheus evaluate `groups` (a rule file's `groups:`, e.g. a
  * PrometheusRule's spec.groups): the file next to its config and `rule_files` naming it after
  * the files there (cluster/up.sh loads the latency component's rule), then a reload. There is no
- * Prometheus Operator here to turn a PrometheusRule into one. Returns a function that puts the config back as it was (byte for
- * byte), removes the file and reloads; it works after a stop/start of Prometheus too.
+ * Prometheus Operator here to turn a PrometheusRule into one. Returns a function that puts the
+ * config back as it was (byte for byte), removes the file and reloads; it works after a
+ * stop/start of Prometheus too.
  */
 export async function loadRules(name: string, groups: unknown[]): Promise<() => Promise<void>> {
   const p = running();
